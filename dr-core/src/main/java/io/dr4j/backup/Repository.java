@@ -1,0 +1,625 @@
+package io.dr4j.backup;
+
+import io.dr4j.Dr4jException;
+import io.dr4j.backup.internal.BackupRun;
+import io.dr4j.backup.internal.ChunkId;
+import io.dr4j.backup.internal.Context;
+import io.dr4j.backup.internal.Crypto;
+import io.dr4j.backup.internal.KnownChunks;
+import io.dr4j.backup.internal.Manifest;
+import io.dr4j.backup.internal.RepositoryConfig;
+import io.dr4j.backup.internal.RepositoryLock;
+import io.dr4j.backup.internal.RestoreRun;
+import io.dr4j.backup.internal.Verifier;
+import io.dr4j.storage.BlobInfo;
+import io.dr4j.storage.BlobKey;
+import io.dr4j.storage.BlobStore;
+import io.dr4j.storage.RetryingBlobStore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+/**
+ * A deduplicated, encrypted backup repository of model checkpoints in a {@link BlobStore}: the
+ * heart of dr4j. A model server calls {@link #backup} after each checkpoint; an operator calls
+ * {@link #restore} in the worst hour of the year.
+ *
+ * <pre>{@code
+ * try (Repository repo = Repository.open(store, KeyProvider.password(pw))) {
+ *     Snapshot s = repo.backup(Path.of("/ckpt/step-12000"),
+ *             BackupOptions.builder().label("model", "llama-3-8b").label("step", "12000").build());
+ *     repo.restore(s.id(), Path.of("/scratch/restore"), RestoreOptions.defaults());
+ * }
+ * }</pre>
+ *
+ * <h2>How it works</h2>
+ * Files are cut into content-defined chunks (FastCDC, keyed); each chunk is named by a keyed
+ * hash of its content, so a chunk already in the repository is never stored again; new chunks
+ * are compressed where that helps and sealed with AES-256-GCM. A snapshot manifest listing every
+ * file's chunks is written last, so a backup that dies leaves the repository valid. Restores
+ * authenticate every chunk and are all-or-nothing. The on-store format is specified in
+ * {@code FORMAT.md}.
+ *
+ * <h2>Concurrency</h2>
+ * Thread-safe: several backups, restores and verifies may run at once, in this and in other
+ * processes; backups and prune exclude each other through lock objects in the store. Work runs
+ * on executors the repository owns ({@link RepositoryOptions#workers()} CPU threads and
+ * {@link RepositoryOptions#ioConcurrency()} I/O threads), released by {@link #close()}. The
+ * store is not closed by {@link #close()}: the caller owns it.
+ *
+ * <h2>Failures</h2>
+ * Everything thrown is a {@link Dr4jException}: {@link WrongKeyException},
+ * {@link UnsupportedFormatException}, {@link CorruptObjectException},
+ * {@link RepositoryLockedException}, {@link SnapshotNotFoundException},
+ * {@link UnsafePathException}, {@link RestoreTargetException},
+ * {@link OperationCancelledException}, or a plain {@code Dr4jException} wrapping the store's
+ * {@link IOException}. Transient store failures are retried ({@link RepositoryOptions#storeAttempts()}).
+ */
+public final class Repository implements AutoCloseable {
+
+    private static final BlobKey CONFIG = BlobKey.of("config");
+
+    private final BlobStore rawStore;
+    private final Context ctx;
+    private final ScheduledExecutorService scheduler;
+    private volatile boolean closed;
+
+    private Repository(BlobStore rawStore, RepositoryConfig config, byte[] master, RepositoryOptions options) {
+        this.rawStore = rawStore;
+        BlobStore store = options.storeAttempts() > 1
+                ? RetryingBlobStore.builder(rawStore).maxAttempts(options.storeAttempts()).build()
+                : rawStore;
+        Crypto crypto = new Crypto(master);
+        ExecutorService cpu = Executors.newFixedThreadPool(options.workers(), daemon("dr4j-cpu"));
+        ExecutorService io = Executors.newFixedThreadPool(options.ioConcurrency(), daemon("dr4j-io"));
+        this.ctx = new Context(store, crypto, crypto.chunker(config.chunker()), config, options, cpu, io);
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dr4j-lock-refresh"));
+    }
+
+    private static ThreadFactory daemon(String name) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    /** Creates a repository with default format and run-time settings; see {@link #init(BlobStore, KeyProvider, InitOptions, RepositoryOptions)}. */
+    public static Repository init(BlobStore store, KeyProvider key) {
+        return init(store, key, InitOptions.defaults(), RepositoryOptions.defaults());
+    }
+
+    /**
+     * Creates a new, empty repository in {@code store} and opens it.
+     *
+     * @throws Dr4jException if the store already holds a repository, or on a store failure
+     */
+    public static Repository init(BlobStore store, KeyProvider key, InitOptions init, RepositoryOptions options) {
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(key, "key");
+        String id = HexFormat.of().formatHex(Crypto.randomBytes(16));
+        byte[] master = Crypto.randomBytes(Crypto.MASTER_LENGTH);
+        RepositoryConfig unsigned = new RepositoryConfig(id, options.clock().instant(), init.chunker(),
+                init.compressionLevel(), List.of());
+        byte[] salt = Crypto.randomBytes(16);
+        byte[] kek = key.deriveKeyEncryptionKey(salt, init.kdf());
+        byte[] wrapped = Crypto.wrap(kek, master, unsigned.context());
+        RepositoryConfig config = unsigned.withSlots(List.of(new RepositoryConfig.KeySlot(
+                key.kind() == KeyProvider.Kind.PASSWORD ? "password" : "raw", init.kdf(), salt, wrapped)));
+        try {
+            store.putIfAbsent(CONFIG, config.toJson());
+        } catch (FileAlreadyExistsException e) {
+            throw new Dr4jException(store.name() + " already holds a repository (it has a config object); open it instead", e);
+        } catch (IOException e) {
+            throw new Dr4jException("cannot create a repository in " + store.name() + ": " + e.getMessage(), e);
+        }
+        return new Repository(store, config, master, options);
+    }
+
+    /** Opens a repository with default run-time settings. */
+    public static Repository open(BlobStore store, KeyProvider key) {
+        return open(store, key, RepositoryOptions.defaults());
+    }
+
+    /**
+     * Opens the repository in {@code store}: reads its config, checks the format version and
+     * unlocks the master key. Nothing else is read.
+     *
+     * @throws UnsupportedFormatException if there is no repository or its version is unknown
+     * @throws WrongKeyException if {@code key} does not unlock it (or the config was tampered with)
+     */
+    public static Repository open(BlobStore store, KeyProvider key, RepositoryOptions options) {
+        Objects.requireNonNull(store, "store");
+        Objects.requireNonNull(key, "key");
+        byte[] json;
+        try {
+            json = RetryingBlobStore.builder(store).maxAttempts(options.storeAttempts()).build().getBytes(CONFIG);
+        } catch (NoSuchFileException e) {
+            throw new UnsupportedFormatException(store.name() + " holds no dr4j repository (no config object); create one with init", e);
+        } catch (IOException e) {
+            throw new Dr4jException("cannot read the repository config from " + store.name() + ": " + e.getMessage(), e);
+        }
+        RepositoryConfig config = RepositoryConfig.fromJson(json, store.name() + ": config");
+        String kind = key.kind() == KeyProvider.Kind.PASSWORD ? "password" : "raw";
+        boolean anySlot = false;
+        for (RepositoryConfig.KeySlot slot : config.slots()) {
+            if (!slot.kind().equals(kind)) {
+                continue;
+            }
+            anySlot = true;
+            byte[] kek = key.deriveKeyEncryptionKey(slot.salt(), slot.kdf());
+            byte[] master = Crypto.unwrap(kek, slot.wrapped(), config.context());
+            if (master != null && master.length == Crypto.MASTER_LENGTH) {
+                return new Repository(store, config, master, options);
+            }
+        }
+        if (!anySlot) {
+            throw new WrongKeyException("the repository in " + store.name() + " has no " + kind
+                    + " key slot; open it with the kind of key it was created with");
+        }
+        throw new WrongKeyException("wrong " + (kind.equals("raw") ? "key" : "password") + " for the repository in "
+                + store.name() + " (or its config was tampered with)");
+    }
+
+    /** The repository's id (from its config). */
+    public String id() {
+        return ctx.config().id();
+    }
+
+    /** The store the repository lives in. */
+    public BlobStore store() {
+        return rawStore;
+    }
+
+    /** The chunk sizes fixed at creation. */
+    public ChunkerParameters chunkerParameters() {
+        return ctx.config().chunker();
+    }
+
+    /** The run-time settings. */
+    public RepositoryOptions options() {
+        return ctx.options();
+    }
+
+    // ---------------------------------------------------------------- backup
+
+    /** Backs up {@code source} with default options; see {@link #backup(Path, BackupOptions)}. */
+    public Snapshot backup(Path source) {
+        return backup(source, BackupOptions.defaults());
+    }
+
+    /**
+     * Backs up a checkpoint directory (recursively, following symbolic links) or a single file,
+     * incrementally against a parent snapshot, and returns the new snapshot. The snapshot is
+     * written only after every chunk it references is stored: if this fails, is cancelled or
+     * the process dies, no snapshot appears and the repository stays valid.
+     *
+     * @throws RepositoryLockedException if a prune holds the repository
+     * @throws OperationCancelledException if cancelled or interrupted
+     * @throws Dr4jException if the source cannot be read or the store fails
+     */
+    public Snapshot backup(Path source, BackupOptions options) {
+        checkOpen();
+        Instant start = ctx.options().clock().instant();
+        try (LockHandle lock = lock(RepositoryLock.Mode.SHARED, "backup of " + source)) {
+            Optional<Manifest> parent = options.parent().isPresent()
+                    ? Optional.of(load(options.parent().get()))
+                    : latestManifest(SnapshotFilter.ALL.andHost(ctx.options().host())
+                            .andSource(source.toAbsolutePath().normalize().toString()));
+            KnownChunks known = KnownChunks.load(ctx.store(), ctx.options().cacheDirectory(), id());
+            SnapshotId id = new SnapshotId(HexFormat.of().formatHex(Crypto.randomBytes(16)));
+            Manifest manifest = new BackupRun(ctx, source, options, parent, known).run(id, start);
+            byte[] json = manifest.toJson();
+            if (options.cancellation().isCancelled() || Thread.currentThread().isInterrupted()) {
+                throw new OperationCancelledException("backup of " + source + " was cancelled before its snapshot was written");
+            }
+            ctx.store().put(snapshotKey(id), ctx.crypto().sealManifest(id.value(), json));
+            known.save();
+            return manifest.snapshot();
+        } catch (IOException e) {
+            throw new Dr4jException("backup of " + source + " to " + rawStore.name() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- snapshots
+
+    /** All snapshots, oldest first. */
+    public List<Snapshot> snapshots() {
+        return snapshots(SnapshotFilter.ALL);
+    }
+
+    /**
+     * The snapshots matching {@code filter}, oldest first.
+     *
+     * @throws CorruptObjectException if a manifest fails authentication
+     */
+    public List<Snapshot> snapshots(SnapshotFilter filter) {
+        checkOpen();
+        return manifests().stream().map(Manifest::snapshot).filter(filter).toList();
+    }
+
+    /** The newest snapshot matching {@code filter}, if any. */
+    public Optional<Snapshot> latest(SnapshotFilter filter) {
+        return latestManifest(filter).map(Manifest::snapshot);
+    }
+
+    /**
+     * Loads one snapshot.
+     *
+     * @throws SnapshotNotFoundException if there is none with that id
+     * @throws CorruptObjectException if its manifest fails authentication or decoding
+     */
+    public Snapshot snapshot(SnapshotId id) {
+        checkOpen();
+        return load(id).snapshot();
+    }
+
+    /**
+     * Resolves a full id or a unique prefix of one (at least 4 hex digits).
+     *
+     * @throws SnapshotNotFoundException if none or several snapshots match
+     */
+    public SnapshotId resolve(String idOrPrefix) {
+        checkOpen();
+        if (idOrPrefix == null || !idOrPrefix.matches("[0-9a-f]{4,32}")) {
+            throw new SnapshotNotFoundException("'" + idOrPrefix + "' is not a snapshot id or a prefix of at least 4 hex digits");
+        }
+        List<SnapshotId> matches = snapshotIds().stream().filter(id -> id.value().startsWith(idOrPrefix)).toList();
+        if (matches.isEmpty()) {
+            throw new SnapshotNotFoundException("no snapshot " + idOrPrefix + " in " + rawStore.name());
+        }
+        if (matches.size() > 1) {
+            throw new SnapshotNotFoundException("snapshot prefix " + idOrPrefix + " is ambiguous: " + matches.size() + " match");
+        }
+        return matches.get(0);
+    }
+
+    // ---------------------------------------------------------------- restore
+
+    /**
+     * Restores a snapshot into {@code target}, all or nothing: the snapshot is assembled in a
+     * staging directory beside the target and renamed into place only when every chunk has been
+     * authenticated and every file written and forced to disk. Paths are checked before
+     * anything is written. A failure, cancellation or kill leaves the target as it was.
+     *
+     * @throws SnapshotNotFoundException if there is no such snapshot
+     * @throws UnsafePathException if the manifest names a path outside the target
+     * @throws RestoreTargetException if the target is not empty (and replacing is off), not writable or too small
+     * @throws CorruptObjectException if a chunk is missing or fails authentication
+     * @throws OperationCancelledException if cancelled or interrupted
+     */
+    public RestoreResult restore(SnapshotId id, Path target, RestoreOptions options) {
+        checkOpen();
+        Objects.requireNonNull(target, "target");
+        return new RestoreRun(ctx, load(id), target, options).run();
+    }
+
+    /**
+     * Restores the newest snapshot matching {@code filter}.
+     *
+     * @throws SnapshotNotFoundException if none matches
+     */
+    public RestoreResult restoreLatest(SnapshotFilter filter, Path target, RestoreOptions options) {
+        checkOpen();
+        Manifest m = latestManifest(filter).orElseThrow(() -> new SnapshotNotFoundException(
+                "no snapshot matching " + filter + " in " + rawStore.name()));
+        return new RestoreRun(ctx, m, target, options).run();
+    }
+
+    /**
+     * Completes or rolls back a restore into {@code target} that was killed while swapping the
+     * new tree in (see {@link #restore}); a no-op when there is nothing to recover. Restores
+     * call it themselves first.
+     */
+    public static void recoverRestore(Path target) {
+        RestoreRun.recover(target);
+    }
+
+    // ---------------------------------------------------------------- verify and diff
+
+    /**
+     * Checks a snapshot: at {@link VerifyLevel#METADATA} that its manifest authenticates and every
+     * chunk it needs exists; at {@link VerifyLevel#DATA} also that every chunk reads back,
+     * authenticates and matches its id. Problems are reported, not thrown.
+     *
+     * @throws SnapshotNotFoundException if there is no such snapshot
+     * @throws CorruptObjectException if the manifest itself fails authentication
+     */
+    public VerifyReport verify(SnapshotId id, VerifyLevel level) {
+        return verify(id, level, new CancellationToken());
+    }
+
+    /** As {@link #verify(SnapshotId, VerifyLevel)}, cancellable. */
+    public VerifyReport verify(SnapshotId id, VerifyLevel level, CancellationToken cancellation) {
+        checkOpen();
+        return new Verifier(ctx, cancellation).verify(load(id), level);
+    }
+
+    /**
+     * Compares two snapshots by path and file hash.
+     *
+     * @throws SnapshotNotFoundException if either is missing
+     */
+    public SnapshotDiff diff(SnapshotId from, SnapshotId to) {
+        checkOpen();
+        Manifest a = load(from);
+        Manifest b = load(to);
+        Map<String, Manifest.Entry> before = new HashMap<>();
+        a.entries().forEach(e -> before.put(e.entry().path(), e));
+        Set<ChunkId> oldChunks = new HashSet<>();
+        a.entries().forEach(e -> e.chunks().forEach(c -> oldChunks.add(c.id())));
+        List<String> added = new ArrayList<>();
+        List<String> modified = new ArrayList<>();
+        long unchanged = 0;
+        long bytesAdded = 0;
+        Set<ChunkId> counted = new HashSet<>();
+        Set<String> seen = new HashSet<>();
+        for (Manifest.Entry e : b.entries()) {
+            String path = e.entry().path();
+            seen.add(path);
+            Manifest.Entry old = before.get(path);
+            if (old == null) {
+                added.add(path);
+            } else if (old.entry().type() != e.entry().type() || !old.entry().hash().equals(e.entry().hash())) {
+                modified.add(path);
+            } else {
+                unchanged++;
+            }
+            for (Manifest.ChunkRef c : e.chunks()) {
+                if (!oldChunks.contains(c.id()) && counted.add(c.id())) {
+                    bytesAdded += c.length();
+                }
+            }
+        }
+        List<String> removed = a.entries().stream().map(e -> e.entry().path()).filter(p -> !seen.contains(p)).sorted().toList();
+        return new SnapshotDiff(from, to, added, removed, modified, unchanged, bytesAdded);
+    }
+
+    // ---------------------------------------------------------------- retention
+
+    /**
+     * Applies a retention policy to the snapshots, group by group (same host and source), and
+     * deletes the snapshots no rule keeps (only their manifests: {@link #prune} reclaims the
+     * chunks). With {@code dryRun}, nothing is deleted and the result lists what would be.
+     */
+    public ForgetResult forget(RetentionPolicy policy, boolean dryRun) {
+        checkOpen();
+        Objects.requireNonNull(policy, "policy");
+        List<Snapshot> all = snapshots();
+        Map<String, List<Snapshot>> groups = new LinkedHashMap<>();
+        for (Snapshot s : all) {
+            groups.computeIfAbsent(s.host() + "\u0000" + s.source(), k -> new ArrayList<>()).add(s);
+        }
+        List<ForgetResult.Kept> kept = new ArrayList<>();
+        List<Snapshot> removed = new ArrayList<>();
+        for (List<Snapshot> group : groups.values()) {
+            Map<SnapshotId, List<String>> decisions = policy.decide(group);
+            for (Snapshot s : group) {
+                List<String> reasons = decisions.get(s.id());
+                if (reasons == null) {
+                    removed.add(s);
+                } else {
+                    kept.add(new ForgetResult.Kept(s, reasons));
+                }
+            }
+        }
+        if (!dryRun) {
+            for (Snapshot s : removed) {
+                try {
+                    ctx.store().delete(snapshotKey(s.id()));
+                } catch (IOException e) {
+                    throw new Dr4jException("forgetting snapshot " + s.id() + " in " + rawStore.name() + " failed: "
+                            + e.getMessage(), e);
+                }
+            }
+        }
+        return new ForgetResult(kept, removed, dryRun);
+    }
+
+    /**
+     * Deletes chunks that no snapshot references and that are older than the grace period
+     * ({@link RepositoryOptions#pruneGracePeriod()}), under an exclusive lock: mark (read every
+     * manifest), then sweep (list chunks). A backup that started before the prune holds a
+     * shared lock, so the prune refuses to start; one that starts during it is refused. Stale
+     * locks are removed. With {@code dryRun} nothing is deleted.
+     *
+     * @throws RepositoryLockedException if another process holds a lock
+     */
+    public PruneResult prune(boolean dryRun) {
+        checkOpen();
+        try (LockHandle lock = lock(RepositoryLock.Mode.EXCLUSIVE, dryRun ? "prune (dry run)" : "prune")) {
+            List<Manifest> manifests = manifests();
+            Set<ChunkId> referenced = new HashSet<>();
+            manifests.forEach(m -> m.entries().forEach(e -> e.chunks().forEach(c -> referenced.add(c.id()))));
+            Instant cutoff = ctx.options().clock().instant().minus(ctx.options().pruneGracePeriod());
+            List<BlobInfo> unreferenced = new ArrayList<>();
+            long young = 0;
+            for (BlobInfo info : list("chunks")) {
+                ChunkId id;
+                try {
+                    id = ChunkId.parse(info.key().name());
+                } catch (IllegalArgumentException e) {
+                    continue; // not a chunk this library wrote
+                }
+                if (referenced.contains(id)) {
+                    continue;
+                }
+                if (info.lastModified().isAfter(cutoff)) {
+                    young++;
+                } else {
+                    unreferenced.add(info);
+                }
+            }
+            long bytes = unreferenced.stream().mapToLong(BlobInfo::size).sum();
+            if (!dryRun && !unreferenced.isEmpty()) {
+                // the marker makes every known-chunk cache stale before any chunk disappears
+                ctx.store().put(BlobKey.of("prunes/" + ctx.options().clock().instant().toEpochMilli() + "-"
+                        + HexFormat.of().formatHex(Crypto.randomBytes(4))), "prune".getBytes(StandardCharsets.US_ASCII));
+                for (BlobInfo info : unreferenced) {
+                    ctx.store().delete(info.key());
+                }
+            }
+            if (!dryRun) {
+                RepositoryLock.removeStale(ctx.store(), ctx.options().clock(), ctx.options().lockStaleAfter());
+            }
+            return new PruneResult(manifests.size(), referenced.size(), unreferenced.size(), bytes, young, dryRun);
+        } catch (IOException e) {
+            throw new Dr4jException("prune of " + rawStore.name() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Releases the repository's threads. Running operations fail; the store is not closed. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ctx.cpu().shutdownNow();
+        ctx.io().shutdownNow();
+        scheduler.shutdownNow();
+        try {
+            ctx.cpu().awaitTermination(10, TimeUnit.SECONDS);
+            ctx.io().awaitTermination(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Repository[" + id() + " in " + rawStore.name() + "]";
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("repository " + id() + " is closed");
+        }
+    }
+
+    private static BlobKey snapshotKey(SnapshotId id) {
+        return BlobKey.of("snapshots/" + id.value());
+    }
+
+    private List<BlobInfo> list(String prefix) throws IOException {
+        try (Stream<BlobInfo> listing = ctx.store().list(prefix)) {
+            return listing.toList();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private List<SnapshotId> snapshotIds() {
+        try {
+            List<SnapshotId> ids = new ArrayList<>();
+            for (BlobInfo info : list("snapshots")) {
+                try {
+                    ids.add(SnapshotId.of(info.key().name()));
+                } catch (IllegalArgumentException e) {
+                    // not a snapshot this library wrote
+                }
+            }
+            return ids;
+        } catch (IOException e) {
+            throw new Dr4jException("listing snapshots in " + rawStore.name() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    private Manifest load(SnapshotId id) {
+        byte[] sealed;
+        try {
+            sealed = ctx.store().getBytes(snapshotKey(id));
+        } catch (NoSuchFileException e) {
+            throw new SnapshotNotFoundException("no snapshot " + id + " in " + rawStore.name(), e);
+        } catch (IOException e) {
+            throw new Dr4jException("reading snapshot " + id + " from " + rawStore.name() + " failed: " + e.getMessage(), e);
+        }
+        String where = ctx.where(snapshotKey(id));
+        byte[] json = ctx.crypto().openManifest(id.value(), sealed, Context.MAX_MANIFEST_SIZE, where);
+        return Manifest.fromJson(id, json, where);
+    }
+
+    private List<Manifest> manifests() {
+        List<Manifest> result = new ArrayList<>();
+        for (SnapshotId id : snapshotIds()) {
+            try {
+                result.add(load(id));
+            } catch (SnapshotNotFoundException e) {
+                // forgotten while we listed
+            }
+        }
+        result.sort(Comparator.comparing((Manifest m) -> m.snapshot().time()).thenComparing(m -> m.snapshot().id()));
+        return result;
+    }
+
+    private Optional<Manifest> latestManifest(SnapshotFilter filter) {
+        List<Manifest> matching = manifests().stream().filter(m -> filter.test(m.snapshot())).toList();
+        return matching.isEmpty() ? Optional.empty() : Optional.of(matching.get(matching.size() - 1));
+    }
+
+    /** A held lock, refreshed in the background until closed. */
+    private final class LockHandle implements AutoCloseable {
+        private final RepositoryLock lock;
+        private final ScheduledFuture<?> refresher;
+
+        LockHandle(RepositoryLock lock, String purpose) {
+            this.lock = lock;
+            long period = Math.max(1, ctx.options().lockStaleAfter().toMillis() / 3);
+            this.refresher = scheduler.scheduleAtFixedRate(() -> {
+                try {
+                    lock.refresh(purpose);
+                } catch (IOException | RuntimeException e) {
+                    // the next refresh tries again; a lock gone stale only weakens protection from prune
+                }
+            }, period, period, TimeUnit.MILLISECONDS);
+        }
+
+        @Override
+        public void close() {
+            refresher.cancel(false);
+            try {
+                lock.close();
+            } catch (IOException e) {
+                // a lock left behind goes stale and is removed by the next prune
+            }
+        }
+    }
+
+    private LockHandle lock(RepositoryLock.Mode mode, String purpose) {
+        try {
+            RepositoryLock lock = RepositoryLock.acquire(ctx.store(), mode, ctx.options().host(), ctx.options().clock(),
+                    ctx.options().lockStaleAfter(), purpose);
+            return new LockHandle(lock, purpose);
+        } catch (IOException e) {
+            throw new Dr4jException("cannot lock the repository in " + rawStore.name() + " for " + purpose + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+}

@@ -1,0 +1,158 @@
+package io.dr4j.backup;
+
+import java.net.InetAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * Run-time settings of an open {@link Repository} (the format settings are in {@link InitOptions}).
+ * Immutable; build with {@link #builder()}. Memory use of a backup or restore is bounded by
+ * {@link #inFlightBytes()} plus a read buffer of twice the maximum chunk size per reader, whatever
+ * the checkpoint's size.
+ *
+ * @param workers threads for chunking, hashing, sealing and opening chunks (default: available processors)
+ * @param ioConcurrency concurrent store requests (default 8)
+ * @param inFlightBytes bytes of chunk data held in memory at once (default 64 MiB, at least the maximum chunk size)
+ * @param cacheDirectory where the known-chunk cache lives (default {@code $XDG_CACHE_HOME/dr4j} or
+ *     {@code ~/.cache/dr4j}); empty to disable the cache (every backup then lists the store's chunks)
+ * @param host the host name recorded in snapshots and locks (default: this machine's)
+ * @param clock time source for snapshot times, locks and retention (default UTC system clock)
+ * @param lockStaleAfter a lock not refreshed for this long is ignored (default 30 minutes)
+ * @param pruneGracePeriod unreferenced chunks younger than this survive a prune (default 24 hours)
+ * @param storeAttempts attempts per store operation for transient failures (default 5; 1 disables retries)
+ */
+public record RepositoryOptions(int workers, int ioConcurrency, long inFlightBytes, Optional<Path> cacheDirectory,
+        String host, Clock clock, Duration lockStaleAfter, Duration pruneGracePeriod, int storeAttempts) {
+
+    public RepositoryOptions {
+        if (workers < 1 || workers > 256) {
+            throw new IllegalArgumentException("workers must be 1 to 256, was " + workers);
+        }
+        if (ioConcurrency < 1 || ioConcurrency > 1024) {
+            throw new IllegalArgumentException("ioConcurrency must be 1 to 1024, was " + ioConcurrency);
+        }
+        if (inFlightBytes < ChunkerParameters.MAX_CHUNK_SIZE / 8) {
+            throw new IllegalArgumentException("inFlightBytes must be at least " + (ChunkerParameters.MAX_CHUNK_SIZE / 8)
+                    + ", was " + inFlightBytes);
+        }
+        Objects.requireNonNull(cacheDirectory, "cacheDirectory");
+        if (host == null || host.isBlank()) {
+            throw new IllegalArgumentException("host must be non-blank");
+        }
+        Objects.requireNonNull(clock, "clock");
+        if (lockStaleAfter.compareTo(Duration.ofMinutes(1)) < 0) {
+            throw new IllegalArgumentException("lockStaleAfter must be at least a minute, was " + lockStaleAfter);
+        }
+        if (pruneGracePeriod.isNegative()) {
+            throw new IllegalArgumentException("pruneGracePeriod must not be negative, was " + pruneGracePeriod);
+        }
+        if (storeAttempts < 1) {
+            throw new IllegalArgumentException("storeAttempts must be at least 1, was " + storeAttempts);
+        }
+    }
+
+    /** The defaults. */
+    public static RepositoryOptions defaults() {
+        return builder().build();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds {@link RepositoryOptions}. Not thread-safe. */
+    public static final class Builder {
+        private int workers = Runtime.getRuntime().availableProcessors();
+        private int ioConcurrency = 8;
+        private long inFlightBytes = 64L << 20;
+        private Optional<Path> cacheDirectory = defaultCacheDirectory();
+        private String host = defaultHost();
+        private Clock clock = Clock.systemUTC();
+        private Duration lockStaleAfter = Duration.ofMinutes(30);
+        private Duration pruneGracePeriod = Duration.ofHours(24);
+        private int storeAttempts = 5;
+
+        private Builder() {
+        }
+
+        public Builder workers(int workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        public Builder ioConcurrency(int n) {
+            this.ioConcurrency = n;
+            return this;
+        }
+
+        public Builder inFlightBytes(long bytes) {
+            this.inFlightBytes = bytes;
+            return this;
+        }
+
+        public Builder cacheDirectory(Path dir) {
+            this.cacheDirectory = Optional.of(dir);
+            return this;
+        }
+
+        public Builder noCache() {
+            this.cacheDirectory = Optional.empty();
+            return this;
+        }
+
+        public Builder host(String host) {
+            this.host = host;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public Builder lockStaleAfter(Duration d) {
+            this.lockStaleAfter = Objects.requireNonNull(d);
+            return this;
+        }
+
+        public Builder pruneGracePeriod(Duration d) {
+            this.pruneGracePeriod = Objects.requireNonNull(d);
+            return this;
+        }
+
+        public Builder storeAttempts(int attempts) {
+            this.storeAttempts = attempts;
+            return this;
+        }
+
+        /** @throws IllegalArgumentException naming the first setting out of range */
+        public RepositoryOptions build() {
+            return new RepositoryOptions(workers, ioConcurrency, inFlightBytes, cacheDirectory, host, clock,
+                    lockStaleAfter, pruneGracePeriod, storeAttempts);
+        }
+
+        private static Optional<Path> defaultCacheDirectory() {
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            if (xdg != null && !xdg.isBlank()) {
+                return Optional.of(Path.of(xdg, "dr4j"));
+            }
+            String home = System.getProperty("user.home");
+            return home == null || home.isBlank() ? Optional.empty() : Optional.of(Path.of(home, ".cache", "dr4j"));
+        }
+
+        private static String defaultHost() {
+            String env = System.getenv("HOSTNAME");
+            if (env != null && !env.isBlank()) {
+                return env;
+            }
+            try {
+                return InetAddress.getLocalHost().getHostName();
+            } catch (Exception e) {
+                return "localhost";
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+package io.dr4j.backup.internal;
+
+import com.github.luben.zstd.Zstd;
+import io.dr4j.backup.CorruptObjectException;
+import io.dr4j.backup.ChunkerParameters;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The repository's keys and the sealing of objects (see FORMAT.md §Sealed objects).
+ *
+ * <p>A sealed object is {@code version(1) flags(1) nonce(12) AES-256-GCM(payload) tag(16)}, with
+ * associated data {@code domain || name || version || flags}, where the domain separates chunks
+ * from manifests and the name is the chunk id or snapshot id, so an object cannot be swapped for
+ * another. Flag bit 0 means the payload is a zstd frame. A chunk's plaintext must also hash
+ * (HMAC-SHA-256 under the id key) to its id.
+ *
+ * <p>Thread-safe: JCA objects are kept per thread.
+ */
+public final class Crypto {
+
+    /** Length of the master key material: encryption key, id key, chunker key. */
+    public static final int MASTER_LENGTH = 96;
+    static final byte VERSION = 1;
+    static final int FLAG_ZSTD = 1;
+    static final int NONCE = 12;
+    static final int TAG = 16;
+    /** Bytes a sealed object adds to its payload. */
+    public static final int OVERHEAD = 2 + NONCE + TAG;
+    private static final byte[] CHUNK_DOMAIN = "dr4j/chunk/v1".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] SNAPSHOT_DOMAIN = "dr4j/snapshot/v1".getBytes(StandardCharsets.US_ASCII);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final SecretKeySpec encryptionKey;
+    private final SecretKeySpec idKey;
+    private final byte[] chunkerKey;
+    private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(() -> newInstance("AES/GCM/NoPadding"));
+    private final ThreadLocal<Mac> macs;
+
+    /** @param master 96 bytes of key material (copied) */
+    public Crypto(byte[] master) {
+        if (master.length != MASTER_LENGTH) {
+            throw new IllegalArgumentException("master key material must be " + MASTER_LENGTH + " bytes");
+        }
+        this.encryptionKey = new SecretKeySpec(Arrays.copyOfRange(master, 0, 32), "AES");
+        this.idKey = new SecretKeySpec(Arrays.copyOfRange(master, 32, 64), "HmacSHA256");
+        this.chunkerKey = Arrays.copyOfRange(master, 64, 96);
+        this.macs = ThreadLocal.withInitial(() -> {
+            try {
+                Mac mac = Mac.getInstance("HmacSHA256");
+                mac.init(idKey);
+                return mac;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("HmacSHA256 unavailable", e);
+            }
+        });
+    }
+
+    /** Fresh random bytes from a {@link SecureRandom}. */
+    public static byte[] randomBytes(int n) {
+        byte[] bytes = new byte[n];
+        RANDOM.nextBytes(bytes);
+        return bytes;
+    }
+
+    /** The chunker for these keys: FastCDC with a gear table derived from the chunker key. */
+    public FastCdc chunker(ChunkerParameters parameters) {
+        long[] gear = new long[256];
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(chunkerKey, "HmacSHA256"));
+            for (int i = 0; i < 256; i += 4) {
+                byte[] block = mac.doFinal(("dr4j/gear/" + i).getBytes(StandardCharsets.US_ASCII));
+                ByteBuffer b = ByteBuffer.wrap(block);
+                for (int j = 0; j < 4; j++) {
+                    gear[i + j] = b.getLong();
+                }
+            }
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 unavailable", e);
+        }
+        return new FastCdc(parameters, gear);
+    }
+
+    /** The id of a chunk: HMAC-SHA-256 of {@code data[offset..offset+length)}. */
+    public ChunkId chunkId(byte[] data, int offset, int length) {
+        Mac mac = macs.get();
+        mac.update(data, offset, length);
+        return ChunkId.wrap(mac.doFinal());
+    }
+
+    /**
+     * Seals a chunk. Tries zstd on a sample first and compresses only if it shrinks the data by
+     * at least 3%, so incompressible weights cost no compression time.
+     */
+    public byte[] sealChunk(ChunkId id, byte[] data, int offset, int length, int zstdLevel) {
+        byte[] payload = data;
+        int payloadOffset = offset;
+        int payloadLength = length;
+        int flags = 0;
+        if (zstdLevel > 0 && worthCompressing(data, offset, length, zstdLevel)) {
+            byte[] compressed = compress(data, offset, length, zstdLevel);
+            if (compressed.length < length - (length >> 5)) {
+                payload = compressed;
+                payloadOffset = 0;
+                payloadLength = compressed.length;
+                flags = FLAG_ZSTD;
+            }
+        }
+        return seal(CHUNK_DOMAIN, id.unsafeBytes(), flags, payload, payloadOffset, payloadLength);
+    }
+
+    /**
+     * Opens a sealed chunk and checks that its plaintext hashes to {@code id}.
+     *
+     * @param where the object's store and key, for messages
+     * @throws CorruptObjectException if the object is truncated, tampered with, or does not match its id
+     */
+    public byte[] openChunk(ChunkId id, byte[] sealed, int maxSize, String where) {
+        byte[] plain = open(CHUNK_DOMAIN, id.unsafeBytes(), sealed, maxSize, where);
+        Mac mac = macs.get();
+        mac.update(plain);
+        if (!MessageDigest.isEqual(mac.doFinal(), id.unsafeBytes())) {
+            throw new CorruptObjectException(where + ": chunk content does not match its id");
+        }
+        return plain;
+    }
+
+    /** Seals a snapshot manifest (always zstd-compressed: JSON shrinks well). */
+    public byte[] sealManifest(String snapshotId, byte[] json) {
+        byte[] compressed = compress(json, 0, json.length, 3);
+        return seal(SNAPSHOT_DOMAIN, snapshotId.getBytes(StandardCharsets.UTF_8), FLAG_ZSTD, compressed, 0, compressed.length);
+    }
+
+    /** Opens a sealed snapshot manifest; {@code maxSize} bounds the decompressed size. */
+    public byte[] openManifest(String snapshotId, byte[] sealed, int maxSize, String where) {
+        return open(SNAPSHOT_DOMAIN, snapshotId.getBytes(StandardCharsets.UTF_8), sealed, maxSize, where);
+    }
+
+    /** Wraps the master key material with a key-encryption key; {@code context} is bound as associated data. */
+    public static byte[] wrap(byte[] kek, byte[] master, byte[] context) {
+        return seal(newInstance("AES/GCM/NoPadding"), new SecretKeySpec(kek, "AES"), context, new byte[0], 0, master, 0, master.length);
+    }
+
+    /**
+     * Unwraps master key material.
+     *
+     * @return the material, or null if the key-encryption key is wrong or the slot was tampered with
+     */
+    public static byte[] unwrap(byte[] kek, byte[] wrapped, byte[] context) {
+        try {
+            return decrypt(newInstance("AES/GCM/NoPadding"), new SecretKeySpec(kek, "AES"), context, new byte[0], wrapped);
+        } catch (AEADBadTagException e) {
+            return null;
+        }
+    }
+
+    private byte[] seal(byte[] domain, byte[] name, int flags, byte[] payload, int offset, int length) {
+        return seal(ciphers.get(), encryptionKey, domain, name, flags, payload, offset, length);
+    }
+
+    private static byte[] seal(Cipher cipher, SecretKeySpec key, byte[] domain, byte[] name, int flags,
+            byte[] payload, int offset, int length) {
+        byte[] out = new byte[OVERHEAD + length];
+        out[0] = VERSION;
+        out[1] = (byte) flags;
+        byte[] nonce = new byte[NONCE];
+        RANDOM.nextBytes(nonce);
+        System.arraycopy(nonce, 0, out, 2, NONCE);
+        try {
+            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce));
+            cipher.updateAAD(domain);
+            cipher.updateAAD(name);
+            cipher.updateAAD(out, 0, 2);
+            int n = cipher.doFinal(payload, offset, length, out, 2 + NONCE);
+            if (n != length + TAG) {
+                throw new IllegalStateException("unexpected GCM output length " + n);
+            }
+            return out;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM sealing failed", e);
+        }
+    }
+
+    private byte[] open(byte[] domain, byte[] name, byte[] sealed, int maxSize, String where) {
+        if (sealed.length < OVERHEAD) {
+            throw new CorruptObjectException(where + ": truncated (" + sealed.length + " bytes is shorter than any sealed object)");
+        }
+        if (sealed[0] != VERSION) {
+            throw new CorruptObjectException(where + ": unknown object version " + sealed[0]);
+        }
+        int flags = sealed[1];
+        if ((flags & ~FLAG_ZSTD) != 0) {
+            throw new CorruptObjectException(where + ": unknown flags " + flags);
+        }
+        byte[] payload;
+        try {
+            payload = decrypt(ciphers.get(), encryptionKey, domain, name, sealed);
+        } catch (AEADBadTagException e) {
+            throw new CorruptObjectException(where + ": failed authentication (corrupt, truncated or tampered with)");
+        }
+        if ((flags & FLAG_ZSTD) == 0) {
+            if (payload.length > maxSize) {
+                throw new CorruptObjectException(where + ": " + payload.length + " bytes exceeds the limit of " + maxSize);
+            }
+            return payload;
+        }
+        long size = Zstd.getFrameContentSize(payload);
+        if (size < 0 || size > maxSize) {
+            throw new CorruptObjectException(where + ": compressed size header " + size + " is invalid or exceeds " + maxSize);
+        }
+        try {
+            byte[] plain = new byte[(int) size];
+            long n = Zstd.decompressByteArray(plain, 0, plain.length, payload, 0, payload.length);
+            if (n != size) {
+                throw new CorruptObjectException(where + ": decompressed to " + n + " bytes, expected " + size);
+            }
+            return plain;
+        } catch (RuntimeException e) {
+            if (e instanceof CorruptObjectException) {
+                throw e;
+            }
+            throw new CorruptObjectException(where + ": zstd payload cannot be decompressed: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] decrypt(Cipher cipher, SecretKeySpec key, byte[] domain, byte[] name, byte[] sealed)
+            throws AEADBadTagException {
+        if (sealed.length < OVERHEAD) {
+            throw new AEADBadTagException("too short");
+        }
+        try {
+            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, sealed, 2, NONCE));
+            cipher.updateAAD(domain);
+            cipher.updateAAD(name);
+            cipher.updateAAD(sealed, 0, 2);
+            return cipher.doFinal(sealed, 2 + NONCE, sealed.length - 2 - NONCE);
+        } catch (AEADBadTagException e) {
+            throw e;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM opening failed", e);
+        }
+    }
+
+    private static boolean worthCompressing(byte[] data, int offset, int length, int level) {
+        int sample = Math.min(length, 64 << 10);
+        if (sample < 512) {
+            return true;
+        }
+        int start = offset + (length - sample) / 2;
+        byte[] c = compress(data, start, sample, 1);
+        return c.length < sample - (sample >> 4);
+    }
+
+    private static byte[] compress(byte[] data, int offset, int length, int level) {
+        byte[] out = new byte[(int) Zstd.compressBound(length)];
+        long n = Zstd.compressByteArray(out, 0, out.length, data, offset, length, level);
+        if (Zstd.isError(n)) {
+            throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(n));
+        }
+        return Arrays.copyOf(out, (int) n);
+    }
+
+    private static Cipher newInstance(String transformation) {
+        try {
+            return Cipher.getInstance(transformation);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(transformation + " unavailable", e);
+        }
+    }
+}

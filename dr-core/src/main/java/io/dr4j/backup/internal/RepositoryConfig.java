@@ -1,0 +1,174 @@
+package io.dr4j.backup.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.dr4j.backup.ChunkerParameters;
+import io.dr4j.backup.KdfParameters;
+import io.dr4j.backup.UnsupportedFormatException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * The repository's {@code config} object (FORMAT.md §Config): format name and version, id,
+ * chunker and compression settings, and key slots. Plain JSON, so that a wrong key can be told
+ * apart from a missing or unknown repository; its settings are authenticated because they are
+ * bound into every key slot's associated data ({@link #context()}).
+ */
+public final class RepositoryConfig {
+
+    /** The value of the {@code format} field. */
+    public static final String FORMAT = "dr4j-repository";
+    /** The format version this library reads and writes. */
+    public static final int VERSION = 1;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** A key slot: how to derive its key-encryption key, and the master key wrapped by it. */
+    public record KeySlot(String kind, KdfParameters kdf, byte[] salt, byte[] wrapped) {
+    }
+
+    private final String id;
+    private final Instant created;
+    private final ChunkerParameters chunker;
+    private final int compressionLevel;
+    private final List<KeySlot> slots;
+
+    public RepositoryConfig(String id, Instant created, ChunkerParameters chunker, int compressionLevel, List<KeySlot> slots) {
+        this.id = id;
+        this.created = created;
+        this.chunker = chunker;
+        this.compressionLevel = compressionLevel;
+        this.slots = List.copyOf(slots);
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public Instant created() {
+        return created;
+    }
+
+    public ChunkerParameters chunker() {
+        return chunker;
+    }
+
+    public int compressionLevel() {
+        return compressionLevel;
+    }
+
+    public List<KeySlot> slots() {
+        return slots;
+    }
+
+    /** These settings with another slot list. */
+    public RepositoryConfig withSlots(List<KeySlot> newSlots) {
+        return new RepositoryConfig(id, created, chunker, compressionLevel, newSlots);
+    }
+
+    /**
+     * The associated data of every key slot: the settings, so that changing any of them in the
+     * stored config makes every slot fail to unwrap.
+     */
+    public byte[] context() {
+        return ("dr4j/key/v1|" + FORMAT + "|" + VERSION + "|" + id + "|" + chunker.minSize() + "|" + chunker.avgSize()
+                + "|" + chunker.maxSize() + "|zstd:" + compressionLevel).getBytes(StandardCharsets.UTF_8);
+    }
+
+    public byte[] toJson() {
+        ObjectNode root = JSON.createObjectNode();
+        root.put("format", FORMAT);
+        root.put("version", VERSION);
+        root.put("id", id);
+        root.put("created", created.toString());
+        ObjectNode c = root.putObject("chunker");
+        c.put("algorithm", "fastcdc");
+        c.put("minSize", chunker.minSize());
+        c.put("avgSize", chunker.avgSize());
+        c.put("maxSize", chunker.maxSize());
+        ObjectNode z = root.putObject("compression");
+        z.put("algorithm", "zstd");
+        z.put("level", compressionLevel);
+        ArrayNode keys = root.putArray("keys");
+        for (KeySlot slot : slots) {
+            ObjectNode k = keys.addObject();
+            k.put("kind", slot.kind());
+            if (slot.kind().equals("password")) {
+                ObjectNode kdf = k.putObject("kdf");
+                kdf.put("algorithm", "argon2id");
+                kdf.put("memoryKiB", slot.kdf().memoryKiB());
+                kdf.put("iterations", slot.kdf().iterations());
+                kdf.put("parallelism", slot.kdf().parallelism());
+                k.put("salt", Base64.getEncoder().encodeToString(slot.salt()));
+            }
+            k.put("wrapped", Base64.getEncoder().encodeToString(slot.wrapped()));
+        }
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
+        } catch (IOException e) {
+            throw new IllegalStateException("config encoding failed", e);
+        }
+    }
+
+    /**
+     * Parses a config.
+     *
+     * @throws UnsupportedFormatException if it is not a dr4j config or has an unknown version
+     */
+    public static RepositoryConfig fromJson(byte[] json, String where) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (IOException e) {
+            throw new UnsupportedFormatException(where + ": config is not valid JSON; this is not a dr4j repository or its config is damaged", e);
+        }
+        if (root == null || !FORMAT.equals(root.path("format").asText(null))) {
+            throw new UnsupportedFormatException(where + ": config is not a dr4j repository config (format '"
+                    + (root == null ? null : root.path("format").asText(null)) + "')");
+        }
+        int version = root.path("version").asInt(-1);
+        if (version != VERSION) {
+            throw new UnsupportedFormatException(where + ": repository format version " + version
+                    + " is not supported; this dr4j reads version " + VERSION
+                    + (version > VERSION ? " (upgrade dr4j)" : ""));
+        }
+        try {
+            JsonNode c = root.get("chunker");
+            if (!"fastcdc".equals(c.path("algorithm").asText())) {
+                throw new UnsupportedFormatException(where + ": unknown chunker '" + c.path("algorithm").asText() + "'");
+            }
+            ChunkerParameters chunker = new ChunkerParameters(c.get("minSize").asInt(), c.get("avgSize").asInt(),
+                    c.get("maxSize").asInt());
+            JsonNode z = root.get("compression");
+            if (!"zstd".equals(z.path("algorithm").asText())) {
+                throw new UnsupportedFormatException(where + ": unknown compression '" + z.path("algorithm").asText() + "'");
+            }
+            List<KeySlot> slots = new ArrayList<>();
+            for (JsonNode k : root.get("keys")) {
+                String kind = k.get("kind").asText();
+                KdfParameters kdf = null;
+                byte[] salt = new byte[0];
+                if (kind.equals("password")) {
+                    JsonNode p = k.get("kdf");
+                    if (!"argon2id".equals(p.path("algorithm").asText())) {
+                        throw new UnsupportedFormatException(where + ": unknown KDF '" + p.path("algorithm").asText() + "'");
+                    }
+                    kdf = new KdfParameters(p.get("memoryKiB").asInt(), p.get("iterations").asInt(), p.get("parallelism").asInt());
+                    salt = Base64.getDecoder().decode(k.get("salt").asText());
+                }
+                slots.add(new KeySlot(kind, kdf, salt, Base64.getDecoder().decode(k.get("wrapped").asText())));
+            }
+            return new RepositoryConfig(root.get("id").asText(), Instant.parse(root.get("created").asText()), chunker,
+                    z.get("level").asInt(), slots);
+        } catch (UnsupportedFormatException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new UnsupportedFormatException(where + ": config is damaged: " + e, e);
+        }
+    }
+}
