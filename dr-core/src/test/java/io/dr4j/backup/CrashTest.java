@@ -1,0 +1,145 @@
+package io.dr4j.backup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dr4j.storage.BlobInfo;
+import io.dr4j.storage.LocalBlobStore;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kills a child JVM with SIGKILL in the middle of backups and restores, then checks the
+ * repository and the restore target: the kopia-style robustness test of DESIGN §8.
+ */
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class CrashTest {
+
+    @TempDir
+    Path tmp;
+
+    private Process start(String... args) throws IOException {
+        String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m", "-cp", classpath, CrashChild.class.getName()));
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    /** Reads the child's output until a line starting with {@code prefix}; returns false if it exited first. */
+    private static boolean awaitLine(BufferedReader out, String prefix) throws IOException {
+        for (String line; (line = out.readLine()) != null; ) {
+            if (line.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void kill(Process p) throws InterruptedException {
+        p.destroyForcibly(); // SIGKILL on POSIX: no shutdown hooks, no finally blocks
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void backupKilledAtRandomPointsLeavesTheRepositoryValid() throws Exception {
+        Path repoDir = tmp.resolve("repo");
+        Path source = TestRepos.checkpoint(tmp.resolve("ckpt"), 21);
+        Files.write(source.resolve("shards/model-00001.safetensors"), TestRepos.random(22, 6 << 20));
+        try (LocalBlobStore store = LocalBlobStore.open(repoDir)) {
+            TestRepos.create(store).close();
+        }
+        Random random = new Random(2026);
+        for (int kill = 0; kill < 4; kill++) {
+            Process child = start("backup", repoDir.toString(), source.toString(), Long.toString(kill));
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                assertThat(awaitLine(out, "backup " + (kill % 2))).as("child started its backups").isTrue();
+                Thread.sleep(random.nextInt(400));
+                kill(child);
+            }
+        }
+        try (LocalBlobStore store = LocalBlobStore.open(repoDir); Repository repo = TestRepos.open(store)) {
+            List<Snapshot> snapshots = repo.snapshots();
+            for (Snapshot s : snapshots) {
+                VerifyReport report = repo.verify(s.id(), VerifyLevel.DATA);
+                assertThat(report.problems()).as("snapshot %s", s.id()).isEmpty();
+            }
+            try (Stream<BlobInfo> tmpFiles = store.list("")) {
+                assertThat(tmpFiles.map(i -> i.key().value())).noneMatch(k -> k.contains(".tmp"));
+            }
+            Snapshot next = repo.backup(source);
+            assertThat(repo.verify(next.id(), VerifyLevel.DATA).ok()).isTrue();
+            Path target = tmp.resolve("check");
+            repo.restore(next.id(), target, RestoreOptions.defaults());
+            assertThat(TestRepos.sameTree(source, target)).isTrue();
+        }
+    }
+
+    @Test
+    void restoreKilledMidwayLeavesTheTargetAsItWas() throws Exception {
+        Path repoDir = tmp.resolve("repo");
+        Path source = TestRepos.checkpoint(tmp.resolve("ckpt"), 31);
+        Files.write(source.resolve("shards/model-00001.safetensors"), TestRepos.random(32, 12 << 20));
+        Path target = tmp.resolve("serving");
+        SnapshotId v2;
+        try (LocalBlobStore store = LocalBlobStore.open(repoDir); Repository repo = TestRepos.create(store)) {
+            Snapshot v1 = repo.backup(source);
+            repo.restore(v1.id(), target, RestoreOptions.defaults());
+            Files.write(source.resolve("shards/model-00001.safetensors"), TestRepos.random(33, 12 << 20));
+            v2 = repo.backup(source).id();
+        }
+        Map<String, byte[]> before = TestRepos.contents(target);
+        Random random = new Random(7);
+        int sawOld = 0;
+        for (int kill = 0; kill < 4; kill++) {
+            Process child = start("restore", repoDir.toString(), v2.value(), target.toString());
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                assertThat(awaitLine(out, "restoring")).isTrue();
+                Thread.sleep(random.nextInt(150));
+                kill(child);
+            }
+            Repository.recoverRestore(target);
+            Map<String, byte[]> now = TestRepos.contents(target);
+            boolean old = sameContents(now, before);
+            boolean restored = TestRepos.sameTree(source, target);
+            assertThat(old || restored).as("target is either untouched or completely restored").isTrue();
+            if (old) {
+                sawOld++;
+            } else {
+                // completed before the kill: put the old version back to aim at the middle again
+                try (LocalBlobStore store = LocalBlobStore.open(repoDir); Repository repo = TestRepos.open(store)) {
+                    repo.restore(repo.snapshots().get(0).id(), target, RestoreOptions.builder().replaceExisting(true).build());
+                }
+                before = TestRepos.contents(target);
+            }
+        }
+        assertThat(sawOld).as("at least one kill landed mid-restore").isPositive();
+        // the next restore cleans up whatever the killed ones left and succeeds
+        try (LocalBlobStore store = LocalBlobStore.open(repoDir); Repository repo = TestRepos.open(store)) {
+            repo.restore(v2, target, RestoreOptions.builder().replaceExisting(true).build());
+        }
+        assertThat(TestRepos.sameTree(source, target)).isTrue();
+        try (Stream<Path> siblings = Files.list(tmp)) {
+            assertThat(siblings.map(p -> p.getFileName().toString())).noneMatch(n -> n.contains(".dr4j-"));
+        }
+    }
+
+    private static boolean sameContents(Map<String, byte[]> a, Map<String, byte[]> b) {
+        if (!a.keySet().equals(b.keySet())) {
+            return false;
+        }
+        return a.keySet().stream().allMatch(k -> java.util.Arrays.equals(a.get(k), b.get(k)));
+    }
+}
