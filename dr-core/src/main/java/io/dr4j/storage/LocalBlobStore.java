@@ -239,6 +239,25 @@ public final class LocalBlobStore implements BlobStore {
         return Channels.newInputStream(openForRead(key));
     }
 
+    /** Reads the object with one sized read instead of a growing buffer. */
+    @Override
+    public byte[] getBytes(BlobKey key) throws IOException {
+        try (SeekableByteChannel channel = openForRead(key)) {
+            long size = channel.size();
+            if (size > Integer.MAX_VALUE - 16) {
+                throw new PermanentBlobStoreException(name, key, "object of " + size + " bytes is too large to read into memory", null);
+            }
+            byte[] bytes = new byte[(int) size];
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            while (buffer.hasRemaining()) {
+                if (channel.read(buffer) < 0) {
+                    throw new EOFException(name + ": " + key + " shrank while being read");
+                }
+            }
+            return bytes;
+        }
+    }
+
     @Override
     public InputStream get(BlobKey key, long offset, long length) throws IOException {
         if (offset < 0 || length < 0) {
@@ -343,7 +362,7 @@ public final class LocalBlobStore implements BlobStore {
         Path path = pathFor(key);
         try {
             checkNoLinks(key, path.getParent());
-            SeekableByteChannel channel = Files.newByteChannel(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
+            FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
             if (Files.isDirectory(path, LinkOption.NOFOLLOW_LINKS)) {
                 channel.close();
                 throw notFound(key);

@@ -1,0 +1,252 @@
+package io.dr4j.bench.backup;
+
+import io.dr4j.bench.CheckpointWorkload;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/**
+ * The side-by-side backup benchmark of DESIGN §7 and issue "backup engine": on the same data and
+ * local disk, in one run, full backup of the checkpoint, incremental backup of version 2 and
+ * restore of version 2, for dr4j (defaults: password key, encryption, dedup, fsync'd local store),
+ * {@code restic} (if installed; Debian package {@code restic}) and {@code cp -r} / {@code Files.copy}
+ * as the floor. Each tool step runs as its own process under {@code /usr/bin/time} (Debian
+ * package {@code time}) for peak RSS. Restored trees are checked against the source by SHA-256.
+ *
+ * <pre>
+ * apt-get install -y restic time
+ * mvn -B -q -pl dr-bench -am package -DskipTests
+ * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.backup.BackupSideBySide [--shards 8] [--shard-mib 256] [--dir /path]
+ * </pre>
+ */
+public final class BackupSideBySide {
+
+    private record Row(String tool, String step, double seconds, long bytes, long rssKiB, String note) {
+    }
+
+    private final List<Row> rows = new ArrayList<>();
+    private final Path dir;
+    private final String jar;
+
+    private BackupSideBySide(Path dir) {
+        this.dir = dir;
+        this.jar = System.getProperty("java.class.path");
+    }
+
+    public static void main(String[] args) throws Exception {
+        int shards = 8;
+        long shardMiB = 256;
+        Path dir = null;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--shards" -> shards = Integer.parseInt(args[++i]);
+                case "--shard-mib" -> shardMiB = Long.parseLong(args[++i]);
+                case "--dir" -> dir = Path.of(args[++i]);
+                default -> throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (dir == null) {
+            dir = Files.createTempDirectory(Path.of(System.getProperty("user.dir")), "dr4j-side-by-side");
+        }
+        new BackupSideBySide(dir).run(new CheckpointWorkload(shards, shardMiB << 20, 20261126L));
+    }
+
+    private void run(CheckpointWorkload workload) throws Exception {
+        deleteTree(dir);
+        Files.createDirectories(dir);
+        Path src = dir.resolve("checkpoint");
+        workload.writeVersion1(src);
+        long total = treeSize(src);
+        boolean restic = onPath("restic");
+        System.out.printf("workload: %d bytes in %s; restic %s%n", total, src, restic ? "found" : "not installed (skipped)");
+
+        // full backup
+        rows.add(timed("cp -r", "full", total, List.of("cp", "-r", src.toString(), dir.resolve("cp-full").toString())));
+        long t0 = System.nanoTime();
+        copyTree(src, dir.resolve("files-copy"));
+        rows.add(new Row("Files.copy", "full", (System.nanoTime() - t0) / 1e9, total, -1, "in-process"));
+        deleteTree(dir.resolve("files-copy"));
+        Map<String, String> resticEnv = Map.of("RESTIC_REPOSITORY", dir.resolve("restic-repo").toString(),
+                "RESTIC_PASSWORD", "side-by-side benchmark");
+        if (restic) {
+            run(List.of("restic", "init", "-q"), resticEnv);
+            rows.add(timed("restic", "full", total, List.of("restic", "backup", "-q", src.toString()), resticEnv));
+        }
+        Path repo = dir.resolve("dr4j-repo");
+        runDr4j("init", repo.toString());
+        rows.add(dr4j("full", total, "backup", repo.toString(), src.toString()));
+        long dr4jFullStored = treeSize(repo);
+        long resticFullStored = restic ? treeSize(dir.resolve("restic-repo")) : 0;
+
+        // incremental backup of version 2
+        long changed = workload.mutateToVersion2(src);
+        if (restic) {
+            rows.add(timed("restic", "incremental", total, List.of("restic", "backup", "-q", src.toString()), resticEnv));
+        }
+        rows.add(dr4j("incremental", total, "backup", repo.toString(), src.toString()));
+        long dr4jV2Stored = treeSize(repo) - dr4jFullStored;
+        long resticV2Stored = restic ? treeSize(dir.resolve("restic-repo")) - resticFullStored : 0;
+
+        // restore of version 2
+        String expected = treeHash(src);
+        deleteTree(dir.resolve("cp-full"));
+        rows.add(timed("cp -r", "restore", total, List.of("cp", "-r", src.toString(), dir.resolve("cp-restore").toString())));
+        deleteTree(dir.resolve("cp-restore"));
+        if (restic) {
+            Path target = dir.resolve("restic-restore");
+            rows.add(timed("restic", "restore", total, List.of("restic", "restore", "latest", "-q", "--target", target.toString()),
+                    resticEnv));
+            deleteTree(target);
+        }
+        Path target = dir.resolve("dr4j-restore");
+        rows.add(dr4j("restore", total, "restore", repo.toString(), target.toString()));
+        String restored = treeHash(target);
+        if (!restored.equals(expected)) {
+            throw new IllegalStateException("dr4j restore differs from the source: " + restored + " vs " + expected);
+        }
+        deleteTree(target);
+
+        print(changed, dr4jV2Stored, resticV2Stored);
+        deleteTree(dir);
+    }
+
+    private void print(long changed, long dr4jV2, long resticV2) {
+        System.out.println();
+        System.out.printf("%-12s %-12s %9s %9s %10s %14s%n", "tool", "step", "seconds", "MB/s", "peak RSS", "vs restic");
+        Map<String, Double> resticSeconds = new LinkedHashMap<>();
+        rows.stream().filter(r -> r.tool().equals("restic")).forEach(r -> resticSeconds.put(r.step(), r.seconds()));
+        for (Row r : rows) {
+            Double base = resticSeconds.get(r.step());
+            System.out.printf("%-12s %-12s %9.2f %9.0f %10s %14s%n", r.tool(), r.step(), r.seconds(), r.bytes() / r.seconds() / 1e6,
+                    r.rssKiB() < 0 ? "-" : (r.rssKiB() >> 10) + " MiB",
+                    base == null ? "" : String.format("%.2fx faster", base / r.seconds()));
+        }
+        System.out.printf("%nbytes changed in v2: %d; stored for v2: dr4j %d (%.2fx)%s%n", changed, dr4jV2, dr4jV2 / (double) changed,
+                resticV2 > 0 ? String.format(", restic %d (%.2fx)", resticV2, resticV2 / (double) changed) : "");
+    }
+
+    private Row dr4j(String step, long bytes, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", jar, Dr4jStep.class.getName()));
+        command.addAll(List.of(args));
+        return timed("dr4j", step, bytes, command);
+    }
+
+    private void runDr4j(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", jar, Dr4jStep.class.getName()));
+        command.addAll(List.of(args));
+        run(command, Map.of());
+    }
+
+    private Row timed(String tool, String step, long bytes, List<String> command) throws Exception {
+        return timed(tool, step, bytes, command, Map.of());
+    }
+
+    private Row timed(String tool, String step, long bytes, List<String> command, Map<String, String> env) throws Exception {
+        Path rss = Files.createTempFile("rss", ".txt");
+        List<String> full = new ArrayList<>();
+        boolean time = Files.isExecutable(Path.of("/usr/bin/time"));
+        if (time) {
+            full.addAll(List.of("/usr/bin/time", "-f", "%M", "-o", rss.toString()));
+        }
+        full.addAll(command);
+        run(List.of("sync"), Map.of());
+        long start = System.nanoTime();
+        String out = run(full, env);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        long kib = time ? Long.parseLong(Files.readString(rss).trim().lines().reduce((a, b) -> b).orElse("-1").trim()) : -1;
+        Files.deleteIfExists(rss);
+        String note = out.lines().filter(l -> l.startsWith("RESULT")).findFirst().orElse("");
+        System.out.printf("%-8s %-12s %7.2f s %s%n", tool, step, seconds, note);
+        return new Row(tool, step, seconds, bytes, kib, note);
+    }
+
+    private static String run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        String out;
+        try (InputStream in = p.getInputStream()) {
+            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException(String.join(" ", command) + " failed:\n" + out);
+        }
+        return out;
+    }
+
+    private static boolean onPath(String tool) {
+        for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
+            if (Files.isExecutable(Path.of(d, tool))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static long treeSize(Path root) throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            return walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+        }
+    }
+
+    private static String treeHash(Path root) throws Exception {
+        MessageDigest all = MessageDigest.getInstance("SHA-256");
+        List<Path> files;
+        try (Stream<Path> walk = Files.walk(root)) {
+            files = walk.filter(Files::isRegularFile).sorted().toList();
+        }
+        byte[] buf = new byte[1 << 20];
+        for (Path f : files) {
+            all.update(root.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
+            try (InputStream in = Files.newInputStream(f)) {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    all.update(buf, 0, n);
+                }
+            }
+        }
+        return HexFormat.of().formatHex(all.digest());
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        Files.walkFileTree(from, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) throws IOException {
+                Files.createDirectories(to.resolve(from.relativize(d)));
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) throws IOException {
+                Files.copy(f, to.resolve(from.relativize(f)), StandardCopyOption.COPY_ATTRIBUTES);
+                return FileVisitResult.CONTINUE;
+            }
+        });
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+}
