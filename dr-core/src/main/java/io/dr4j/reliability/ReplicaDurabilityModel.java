@@ -167,27 +167,45 @@ public record ReplicaDurabilityModel(int replicas, Duration replicaMttf, Duratio
         for (int i = 1; i <= r; i++) {
             stay[i] = 1.0 - (down[i] + up[i]) / uniformRate;
         }
+        // Poisson(mean) weights, unnormalised, relative to the weight of the mode: computing them
+        // as ratios from the mode keeps their relative error near rounding even for a mean of
+        // 1e8, where accumulating log-weights from exp(-mean) would lose seven digits. Weights
+        // below about e^-690 of the mode's on the left are dropped; the sum is normalised at the end.
+        long mode = (long) Math.floor(mean);
+        long first = mode;
+        double logRelative = 0.0;
+        while (first > 0 && logRelative > -690.0) {
+            logRelative += Math.log(first / mean); // log(w_{first-1} / w_first)
+            first--;
+        }
+        double weight = Math.exp(logRelative);
         double[] v = new double[r + 1];
         double[] next = new double[r + 1];
         v[r] = 1.0;
-        double logMean = Math.log(mean);
-        double logWeight = -mean; // log of the Poisson(mean) probability of k steps, k = 0
         double loss = 0.0;
+        double totalWeight = 0.0;
         for (long k = 0; ; k++) {
             if (k > 0) {
-                logWeight += logMean - Math.log(k);
                 step(v, next, down, up, stay, uniformRate);
                 double[] swap = v;
                 v = next;
                 next = swap;
             }
-            loss += Math.exp(logWeight) * v[0];
-            // Past the mode the weights fall faster than geometrically; stop when the next
-            // terms cannot change the sum (relative 1e-17) or are below the double range.
-            if (k > mean && (logWeight < Math.log(loss) - 40.0 || logWeight < -800.0)) {
+            if (k < first) {
+                continue;
+            }
+            if (k > first) {
+                weight *= mean / k;
+            }
+            loss += weight * v[0];
+            totalWeight += weight;
+            // Past the mode the weights fall faster than geometrically; stop once the remaining
+            // terms cannot change the sum (relative 1e-17) or have left the double range.
+            if (k > mode && (weight < loss * 1e-17 || weight < 1e-300)) {
                 break;
             }
         }
+        loss /= totalWeight;
         return Math.min(1.0, loss);
     }
 
