@@ -1,6 +1,7 @@
 package io.dr4j.reliability;
 
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -212,11 +213,11 @@ public final class Availability implements Comparable<Availability> {
         return Double.hashCode(unavailability);
     }
 
-    /** Returns e.g. {@code Availability[99.9500%, 3.30 nines, PT4H22M58.32S down/year]}. */
+    /** Returns e.g. {@code Availability[99.9500%, 3.30 nines, PT4H22M58.32S down/year]} (downtime to the millisecond). */
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "Availability[%.4f%%, %.2f nines, %s down/year]",
-                value() * 100.0, nines(), expectedDowntimePerYear());
+                value() * 100.0, nines(), expectedDowntimePerYear().truncatedTo(ChronoUnit.MILLIS));
     }
 
     private static double clamp(double probability) {

@@ -24,12 +24,15 @@ import java.util.Objects;
  * ({@link #closedFormMttdlYears()}) is its leading term when MTTR ≪ MTTF.
  *
  * <p><b>Loss within a period</b> ({@link #durabilityOver(Duration)}) is
- * P(loss by t) ≈ 1 − exp(−t / MTTDL): the time to loss is treated as exponential. That is
- * accurate (within about one percent, far less than the uncertainty in any MTTF) when repairs
- * are fast compared with both the period and failures, MTTR ≪ t and R·MTTR ≪ MTTF: the chain then
- * forgets its starting state within a few repair times and loss arrives as a rare, memoryless
- * event. When repairs take a sizeable fraction of the period or of the MTTF, use
- * {@link #exactLossProbability(Duration)}, which solves the chain's transient behaviour.
+ * P(loss by t) ≈ 1 − exp(−t / MTTDL): the time to loss is treated as exponential with the exact
+ * MTTDL as its mean. It is valid when repairs are fast compared with both the period and the
+ * replica lifetime (MTTR ≪ t and R·MTTR ≪ MTTF): the chain then settles within a few repair
+ * times and loss arrives as a rare, memoryless event. Its only systematic error comes from the
+ * start, where every copy is live and R − 1 failures must pile up before loss is possible; it
+ * overstates the loss by a relative ≈ (R − 1)·MTTR / t (0.5% for three copies, one-day repairs and
+ * a year), and for t below the MTTDL it never understates it (the time to loss from the all-live
+ * state has an increasing failure rate). When repairs take a sizeable fraction of the period, use
+ * {@link #exactLossProbability(Duration)}, which solves the chain's transient behaviour exactly.
  *
  * <p><b>Assumptions.</b> Independent replica failures (no shared region, account, key or
  * software bug), exponential lifetimes and repairs, repairs that always succeed from any
@@ -118,7 +121,7 @@ public record ReplicaDurabilityModel(int replicas, Duration replicaMttf, Duratio
     /**
      * Returns the probability of losing every replica within {@code period}, from the exact
      * MTTDL and the exponential approximation 1 − exp(−t / MTTDL) (see the class documentation
-     * for when that approximation holds).
+     * for when that approximation holds; it errs towards more loss). Costs O(R).
      *
      * @throws IllegalArgumentException if {@code period} is not positive
      */
@@ -200,8 +203,8 @@ public record ReplicaDurabilityModel(int replicas, Duration replicaMttf, Duratio
             loss += weight * v[0];
             totalWeight += weight;
             // Past the mode the weights fall faster than geometrically; stop once the remaining
-            // terms cannot change the sum (relative 1e-17) or have left the double range.
-            if (k > mode && (weight < loss * 1e-17 || weight < 1e-300)) {
+            // terms cannot change the sum (relative 1e-20 per term) or have left the double range.
+            if (k > mode && (weight < loss * 1e-20 || weight < 1e-300)) {
                 break;
             }
         }
