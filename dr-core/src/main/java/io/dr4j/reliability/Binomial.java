@@ -4,13 +4,14 @@ package io.dr4j.reliability;
  * Tails of the binomial distribution, summed in log space: {@code C(n, i)} overflows a double
  * for {@code n} above about 1000 and {@code p^i} underflows long before the tail itself does,
  * so each term is kept as a logarithm and the sum is a log-sum-exp. Cost is O(n); the relative
- * error is a few units in 1e-13 for {@code n} up to a few thousand.
+ * error is below about 1e-12 for {@code n} up to a few thousand.
  *
  * <p>Callers pass both {@code p} and {@code q = 1 - p}: when {@code p} is close to 1 its
  * complement is known more precisely than {@code 1 - p} can recover (an availability of
  * 0.999999999 is an unavailability of 1e-9 to full precision), and each tail uses whichever
- * of the two is exact. The two tails are summed separately, never as {@code 1 - other}, so a
- * tail of 1e-15 is not lost to cancellation.
+ * of the two is exact. A tail without the distribution's mode is always summed directly, so a
+ * tail of 1e-15 is not lost to cancellation; only a tail holding the mode (about one half or
+ * more) is computed as {@code 1 - other}, where that subtraction is harmless.
  */
 final class Binomial {
 
