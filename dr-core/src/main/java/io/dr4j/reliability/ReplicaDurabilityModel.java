@@ -141,7 +141,8 @@ public record ReplicaDurabilityModel(int replicas, Duration replicaMttf, Duratio
      * starting with all replicas live, from the chain's transient solution (uniformization:
      * a Poisson-weighted sum of the embedded discrete chain's absorption probabilities; every
      * term is non-negative, so even tiny probabilities keep their relative precision). Exact up to
-     * rounding, with no assumption on how MTTR compares with the period. Costs O(R · t / MTTR).
+     * rounding (which grows with the number of steps, about 1e-16 per step), with no assumption on
+     * how MTTR compares with the period. Costs O(R · t / MTTR).
      *
      * @throws IllegalArgumentException if {@code period} is not positive, or if the computation
      *         would take more than 10<sup>8</sup> steps (period more than about 10<sup>8</sup> repair
