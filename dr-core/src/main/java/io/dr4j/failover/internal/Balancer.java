@@ -283,6 +283,7 @@ public final class Balancer<E> {
         }
         s.restoredAt = now;
         s.consecutiveFailures.set(0);
+        s.resetLatency(now);
         // Old failures must not re-open the breaker on the first new one.
         s.breaker().reset();
         publish();

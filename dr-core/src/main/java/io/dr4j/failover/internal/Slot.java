@@ -118,10 +118,16 @@ public final class Slot<E> {
         ewmaStamp = now;
     }
 
-    /** A failure weighs as at least four times the current average (and 1 ms), so dead endpoints that fail fast do not look fast. */
+    /** A failure weighs as at least twice the current average (and 1 ms), so dead endpoints that fail fast do not look fast. */
     public void observeFailure(long now, long latencyNanos, double tauNanos) {
-        double penalty = Math.max(Math.max(latencyNanos, 4 * ewmaNanos), 1_000_000.0);
+        double penalty = Math.max(Math.max(latencyNanos, 2 * ewmaNanos), 1_000_000.0);
         observeLatency(now, (long) Math.min(penalty, MAX_EWMA_NANOS), tauNanos);
+    }
+
+    /** Forgets the latency history: a restored endpoint starts afresh, as a new one would, instead of carrying its failure penalties. */
+    public void resetLatency(long now) {
+        ewmaNanos = 0;
+        ewmaStamp = now;
     }
 
     public double ewmaNanos() {
