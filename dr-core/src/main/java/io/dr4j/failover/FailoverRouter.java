@@ -696,7 +696,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         private int budgetMinPerSecond = 10;
         private Duration budgetTtl = Duration.ofSeconds(10);
         private HedgePolicy hedge;
-        private Duration latencyDecay = Duration.ofSeconds(10);
+        private Duration latencyDecay = Duration.ofSeconds(2);
         private CircuitBreakerConfig breakerConfig;
         private MeterRegistry registry;
         private ScheduledExecutorService scheduler;
@@ -850,7 +850,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
             return this;
         }
 
-        /** How fast the latency average forgets (default 10 s, as Finagle's peak EWMA). */
+        /** The time constant of the latency average (default 2 s): about how much recent time it reflects. */
         public Builder<E> latencyDecay(Duration decay) {
             checkPositive("latency decay", decay);
             this.latencyDecay = decay;

@@ -49,6 +49,8 @@ public final class Balancer<E> {
     private final Settings settings;
     private final Ticker ticker;
     private final double tau;
+    /** Successes in a row after which the breaker is not told about more (its window size), or MAX_VALUE for time-based windows. */
+    private final int breakerElision;
     private final Object admin = new Object();
     private volatile Slot<E>[] active;
     private final List<Slot<E>> drainingSlots = new ArrayList<>();
@@ -59,6 +61,9 @@ public final class Balancer<E> {
         this.settings = settings;
         this.ticker = ticker;
         this.tau = settings.latencyDecayNanos();
+        CircuitBreakerConfig breakerConfig = settings.breakerConfig();
+        this.breakerElision = breakerConfig.getSlidingWindowType() == CircuitBreakerConfig.SlidingWindowType.COUNT_BASED
+                ? breakerConfig.getSlidingWindowSize() : Integer.MAX_VALUE;
         long now = ticker.read();
         List<Slot<E>> slots = new ArrayList<>();
         for (Endpoint<E> e : endpoints) {
@@ -144,7 +149,14 @@ public final class Balancer<E> {
         if (s.consecutiveFailures.get() != 0) {
             s.consecutiveFailures.set(0);
         }
-        s.breaker().onSuccess(latency, TimeUnit.NANOSECONDS);
+        // Once a count-based breaker window holds only successes, more successes cannot change
+        // its state: skip them. This keeps resilience4j's per-record allocation (its lock-free
+        // window allocates ~200 B a call) off the common path; after a failure every call is
+        // recorded again until the window is all successes once more.
+        if (s.breakerSuccesses.get() < breakerElision) {
+            s.breakerSuccesses.incrementAndGet();
+            s.breaker().onSuccess(latency, TimeUnit.NANOSECONDS);
+        }
         s.meters().recordSuccess(latency);
         if (s.state.get() == Slot.RECOVERING && s.recoverySuccesses.incrementAndGet() >= settings.failbackSuccesses()) {
             restore(s, Slot.RECOVERING, now);
@@ -162,6 +174,7 @@ public final class Balancer<E> {
         s.observeFailure(now, latency, tau);
         s.meters().recordFailure(latency, true);
         int failures = s.consecutiveFailures.incrementAndGet();
+        s.breakerSuccesses.set(0);
         CircuitBreaker breaker = s.breaker();
         breaker.onError(latency, TimeUnit.NANOSECONDS, failure);
         int st = s.state.get();
@@ -286,6 +299,7 @@ public final class Balancer<E> {
         s.resetLatency(now);
         // Old failures must not re-open the breaker on the first new one.
         s.breaker().reset();
+        s.breakerSuccesses.set(0);
         publish();
         emit(new FailoverEvent.Restored(s.endpoint()));
     }
