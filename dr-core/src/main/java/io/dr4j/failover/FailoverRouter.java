@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -515,9 +517,9 @@ public final class FailoverRouter<E> implements AutoCloseable {
     }
 
     /** The percentage of new calls each priority level takes now, keyed by priority in preference order. */
-    public java.util.SortedMap<Integer, Integer> priorityLoad() {
+    public SortedMap<Integer, Integer> priorityLoad() {
         var plan = balancer.plan();
-        java.util.SortedMap<Integer, Integer> load = new java.util.TreeMap<>();
+        SortedMap<Integer, Integer> load = new TreeMap<>();
         List<Integer> priorities = plan.priorityList();
         List<Integer> shares = plan.loadList();
         for (int i = 0; i < priorities.size(); i++) {
