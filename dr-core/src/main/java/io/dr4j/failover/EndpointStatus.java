@@ -4,7 +4,7 @@ import java.time.Duration;
 
 /**
  * A point-in-time view of one endpoint, for dashboards and tests. Fields are read one by one
- * without a common lock, so under load they may be a few calls apart.
+ * without a common lock, so under load they may be a few calls apart. Immutable.
  *
  * @param endpoint the endpoint
  * @param state its state

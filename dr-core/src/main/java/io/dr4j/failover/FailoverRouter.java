@@ -168,7 +168,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
     public <T> T call(EndpointCall<E, T> call) {
         checkOpen();
         long start = ticker.read();
-        Slot<E> slot = balancer.pick(start, null, 0);
+        Slot<E> slot = balancer.acquire(start, null, 0);
         budget.deposit(start);
         try {
             return attempt(slot, call, start);
@@ -184,7 +184,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
     public <T> T callIdempotent(EndpointCall<E, T> call) {
         checkOpen();
         long start = ticker.read();
-        Slot<E> first = balancer.pick(start, null, 0);
+        Slot<E> first = balancer.acquire(start, null, 0);
         budget.deposit(start);
         try {
             return attempt(first, call, start);
@@ -224,7 +224,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         long start = ticker.read();
         Slot<E> slot;
         try {
-            slot = balancer.pick(start, null, 0);
+            slot = balancer.acquire(start, null, 0);
         } catch (NoHealthyEndpointException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -261,7 +261,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         long start = ticker.read();
         Slot<E> first;
         try {
-            first = balancer.pick(start, null, 0);
+            first = balancer.acquire(start, null, 0);
         } catch (NoHealthyEndpointException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -269,10 +269,14 @@ public final class FailoverRouter<E> implements AutoCloseable {
         CompletableFuture<T> result = new CompletableFuture<>();
         AtomicInteger round = new AtomicInteger();
         CompletableFuture<T> execution = asyncRetrier.getStageAsync(() -> {
+            boolean firstRound = round.getAndIncrement() == 0;
             if (result.isDone()) {
+                if (firstRound) {
+                    balancer.end(first);
+                }
                 throw new CancellationException("call completed or cancelled by the caller");
             }
-            Slot<E> slot = round.getAndIncrement() == 0 ? first : nextSlot(attempts);
+            Slot<E> slot = firstRound ? first : nextSlot(attempts);
             Group<T> group = new Group<>();
             attempts.current = group;
             launch(group, slot, call, attempts);
@@ -287,6 +291,10 @@ public final class FailoverRouter<E> implements AutoCloseable {
             }
         });
         result.whenComplete((r, t) -> {
+            if (t != null && round.compareAndSet(0, 1)) {
+                // Cancelled before Failsafe ran the first attempt: release the slot acquired for it.
+                balancer.end(first);
+            }
             if (t != null && !execution.isDone()) {
                 execution.cancel(true);
                 Group<?> g = attempts.current;
@@ -298,9 +306,8 @@ public final class FailoverRouter<E> implements AutoCloseable {
         return result;
     }
 
-    /** One synchronous attempt with bookkeeping; failures come out as {@link AttemptFailed}. */
+    /** One synchronous attempt on an acquired slot, with bookkeeping; failures come out as {@link AttemptFailed}. */
     private <T> T attempt(Slot<E> slot, EndpointCall<E, T> call, long start) {
-        balancer.begin(slot);
         try {
             T result = call.call(slot.endpoint());
             balancer.onSuccess(slot, start, ticker.read());
@@ -317,7 +324,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         }
     }
 
-    /** Picks the endpoint for a retry or hedge: another endpoint, paid from the budget. */
+    /** Acquires the endpoint for a retry or hedge: another endpoint, paid from the budget. */
     private Slot<E> nextSlot(Attempts<E> attempts) {
         long now = ticker.read();
         if (!budget.tryWithdraw(now)) {
@@ -336,11 +343,11 @@ public final class FailoverRouter<E> implements AutoCloseable {
         return slot;
     }
 
+    /** Starts an async attempt on an acquired slot; its completion does the bookkeeping and releases the slot. */
     private <T> void launch(Group<T> group, Slot<E> slot, AsyncEndpointCall<E, T> call, Attempts<E> attempts) {
         long start = ticker.read();
         attempts.add(slot, null);
         group.pending.incrementAndGet();
-        balancer.begin(slot);
         CompletableFuture<T> future;
         try {
             future = Objects.requireNonNull(call.call(slot.endpoint()), "the call returned a null future");
@@ -624,7 +631,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         }
 
         synchronized Slot<E> pick(Balancer<E> balancer, long now) {
-            return balancer.pick(now, tried, count);
+            return balancer.acquire(now, tried, count);
         }
 
         synchronized RuntimeException finalFailure() {

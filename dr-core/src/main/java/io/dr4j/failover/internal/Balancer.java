@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Picks endpoints and keeps their health: the lock-free core of the router.
  *
- * <p>The hot path ({@link #pick}, {@link #begin}, {@link #onSuccess}, {@link #end}) reads one
+ * <p>The hot path ({@link #acquire}, {@link #onSuccess}, {@link #end}) reads one
  * volatile {@link Plan} and updates a few atomics of one {@link Slot}; it allocates nothing of
  * its own. State transitions (ejection, recovery, restoration) happen by compare-and-set on the
  * slot's state, and the thread that wins publishes a freshly computed plan by compare-and-set
@@ -76,12 +76,12 @@ public final class Balancer<E> {
     // ---------------------------------------------------------------- hot path
 
     /**
-     * Picks an endpoint for a new attempt.
+     * Picks an endpoint for a new attempt (see {@link #acquire}).
      *
      * @param tried endpoints this call already tried (to be avoided), or null on a first attempt
      * @param triedCount how many entries of {@code tried} are used
      */
-    public Slot<E> pick(long now, Slot<E>[] tried, int triedCount) {
+    private Slot<E> pick(long now, Slot<E>[] tried, int triedCount) {
         Plan<E> p = plan.get();
         if (p.hasExpiry && now - p.nextExpiry >= 0) {
             expire(p, now);
@@ -128,10 +128,25 @@ public final class Balancer<E> {
         throw new NoHealthyEndpointException(describeEmpty(p, tried != null));
     }
 
-    /** Marks the start of an attempt on {@code s}. */
-    public void begin(Slot<E> s) {
-        s.outstanding.incrementAndGet();
-        s.requests.incrementAndGet();
+    /**
+     * Picks an endpoint and counts the attempt as started on it; the caller must call
+     * {@link #end} when the attempt is over.
+     *
+     * <p>A drain marks the slot first and then checks its outstanding count; an attempt counts
+     * itself first and then checks the mark. Both are volatile, so either the attempt sees the
+     * mark and backs off to pick again, or the drain sees the attempt and waits for it.
+     */
+    public Slot<E> acquire(long now, Slot<E>[] tried, int triedCount) {
+        while (true) {
+            Slot<E> s = pick(now, tried, triedCount);
+            s.outstanding.incrementAndGet();
+            if (s.drained == null) {
+                s.requests.incrementAndGet();
+                return s;
+            }
+            end(s);
+            Thread.onSpinWait();
+        }
     }
 
     /** Marks the end of an attempt on {@code s}, whatever its outcome. */
@@ -452,9 +467,10 @@ public final class Balancer<E> {
             if (slot == null) {
                 throw new IllegalArgumentException("router '" + settings.name() + "' has no endpoint with id " + id);
             }
-            active = without(slot);
-            drainingSlots.add(slot);
+            // Mark first, then leave the plan, then look at the outstanding count (see acquire).
             slot.drained = new CompletableFuture<>();
+            drainingSlots.add(slot);
+            active = without(slot);
         }
         publish();
         if (slot.outstanding.get() == 0) {
