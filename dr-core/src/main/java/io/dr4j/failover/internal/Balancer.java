@@ -141,7 +141,7 @@ public final class Balancer<E> {
             Slot<E> s = pick(now, tried, triedCount);
             s.outstanding.incrementAndGet();
             if (s.drained == null) {
-                s.requests.incrementAndGet();
+                s.requests.increment();
                 return s;
             }
             end(s);
@@ -185,7 +185,7 @@ public final class Balancer<E> {
             return;
         }
         long latency = now - start;
-        s.failures.incrementAndGet();
+        s.failures.increment();
         s.observeFailure(now, latency, tau);
         s.meters().recordFailure(latency, true);
         int failures = s.consecutiveFailures.incrementAndGet();
@@ -411,13 +411,9 @@ public final class Balancer<E> {
 
     private Slot<E> newSlot(Endpoint<E> e, long now) {
         CircuitBreaker breaker = CircuitBreaker.of(settings.name() + "/" + e.id(), settings.breakerConfig());
-        Slot<E>[] holder = newArray(1);
-        SlotMeters meters = settings.registry() == null ? SlotMeters.disabled()
-                : SlotMeters.register(settings.registry(), settings.name(), e.id(), e.region(), holder,
-                        h -> h[0] == null ? 0 : h[0].publicState().ordinal());
-        Slot<E> slot = new Slot<>(e, breaker, meters, now);
-        holder[0] = slot;
-        return slot;
+        MeterRegistry registry = settings.registry();
+        return new Slot<>(e, breaker, slot -> registry == null ? SlotMeters.disabled()
+                : SlotMeters.register(registry, settings.name(), e.id(), e.region(), slot, s -> s.publicState().ordinal()), now);
     }
 
     /** Adds an endpoint; it takes traffic at once. */
@@ -563,7 +559,7 @@ public final class Balancer<E> {
         for (Slot<E> s : all) {
             out.add(new EndpointStatus<>(s.endpoint(), s.publicState(), s.outstanding.get(),
                     Duration.ofNanos((long) s.ewmaNanos()), s.consecutiveFailures.get(), s.ejections,
-                    s.requests.get(), s.failures.get()));
+                    s.requests.sum(), s.failures.sum()));
         }
         return out;
     }

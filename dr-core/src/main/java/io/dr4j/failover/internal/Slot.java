@@ -6,6 +6,8 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 
 /**
  * The router's live state for one endpoint. The hot path touches only atomics and volatile
@@ -38,8 +40,9 @@ public final class Slot<E> {
     public final AtomicInteger breakerSuccesses = new AtomicInteger();
     public final AtomicInteger recoverySuccesses = new AtomicInteger();
     public final AtomicLong nextTrialAt = new AtomicLong();
-    public final AtomicLong requests = new AtomicLong();
-    public final AtomicLong failures = new AtomicLong();
+    /** Striped: counted on every call from every thread. */
+    public final LongAdder requests = new LongAdder();
+    public final LongAdder failures = new LongAdder();
 
     /** When the current ejection ends (ticker nanos); meaningful in EJECTED only. */
     public volatile long ejectedUntil;
@@ -59,10 +62,14 @@ public final class Slot<E> {
     /** Set once when the endpoint is drained; completed when its last in-flight call ends. */
     public volatile CompletableFuture<Void> drained;
 
-    public Slot(Endpoint<E> endpoint, CircuitBreaker breaker, SlotMeters meters, long now) {
+    /**
+     * @param meters makes the slot's meters; it gets the slot itself because Micrometer holds a
+     *               gauge's state object only weakly, and the router holds the slot strongly
+     */
+    public Slot(Endpoint<E> endpoint, CircuitBreaker breaker, Function<Slot<E>, SlotMeters> meters, long now) {
         this.endpoint = endpoint;
         this.breaker = breaker;
-        this.meters = meters;
+        this.meters = meters.apply(this);
         this.ewmaStamp = now;
         this.restoredAt = now;
     }
