@@ -316,6 +316,10 @@ public final class FailoverRouter<E> implements AutoCloseable {
             }
             return result;
         } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                // Whoever threw it cleared the flag; the caller's thread must still know.
+                Thread.currentThread().interrupt();
+            }
             Verdict verdict = classifier.classify(e);
             balancer.onFailure(slot, start, ticker.read(), e, verdict != Verdict.CALLER_ERROR);
             throw new AttemptFailed(e, verdict);
@@ -370,8 +374,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
                 }
                 Throwable cause = unwrap(failure);
                 if (group.out.isDone()) {
-                    // The loser of a hedge, cancelled by us: says nothing about the endpoint.
-                    balancer.onFailure(slot, start, now, cause, false);
+                    // The loser of a hedge, cancelled by us: says nothing about the endpoint, good or bad.
                     return;
                 }
                 Verdict verdict = classifier.classify(cause);
