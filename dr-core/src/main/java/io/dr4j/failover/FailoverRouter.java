@@ -67,9 +67,12 @@ import org.slf4j.LoggerFactory;
  * Endpoints can be added, removed, drained and re-weighted while calls run; in-flight calls are
  * never dropped.
  *
- * <p>Thread-safe. Picking and recording are lock-free and allocate nothing of their own on the
- * first attempt of a call; resilience4j's breaker adds its own small record. {@link #close()}
- * stops the probes and shuts down the scheduler if the router created it.
+ * <p>Thread-safe. Picking and recording are lock-free and allocate nothing on the first attempt
+ * of a call. The breaker (a lock-free resilience4j window, which allocates per record) is told
+ * about every failure and about successes until its count-based window holds only successes;
+ * more successes could not change its state, so they are not recorded (its own success counts
+ * therefore undercount). {@link #close()} stops the probes and shuts down the scheduler if the
+ * router created it.
  *
  * @param <E> the endpoint payload type
  */
