@@ -709,10 +709,10 @@ public final class ReplicatedBlobStore implements BlobStore {
             pending.put(key, entry);
             persist(entry);
         }
-        throw quorumFailure(key, kind, outcome, convergence);
+        throw quorumFailure(key, kind, outcome, convergence, System.nanoTime() - deadline >= 0);
     }
 
-    private IOException quorumFailure(BlobKey key, Kind kind, Round.Outcome outcome, String convergence) {
+    private IOException quorumFailure(BlobKey key, Kind kind, Round.Outcome outcome, String convergence, boolean timedOut) {
         StringBuilder sb = new StringBuilder();
         sb.append(kind == Kind.DELETE ? "delete" : "put").append(" reached ").append(outcome.acked().size())
                 .append(" of ").append(writeQuorum).append(" required acknowledgements (W=").append(writeQuorum)
@@ -726,7 +726,8 @@ public final class ReplicatedBlobStore implements BlobStore {
             causes.add(t);
         }
         for (Member m : outcome.running()) {
-            sb.append(m.name()).append(" timed out after ").append(Duration.ofNanos(writeTimeoutNanos)).append("; ");
+            sb.append(m.name()).append(timedOut ? " timed out after " + Duration.ofNanos(writeTimeoutNanos)
+                    : " was cancelled once the quorum could no longer be reached").append("; ");
             transientFailure = true;
         }
         sb.append("not reported written (").append(convergence).append(")");
@@ -919,8 +920,8 @@ public final class ReplicatedBlobStore implements BlobStore {
     }
 
     private byte[] readChecked(BlobKey key, Member m) throws IOException {
-        BlobInfo info = m.call(key, () -> m.store().stat(key));
-        byte[] bytes = m.call(key, () -> m.store().getBytes(key));
+        BlobInfo info = m.callOrProbe(() -> m.store().stat(key));
+        byte[] bytes = m.callOrProbe(() -> m.store().getBytes(key));
         if (bytes.length != info.size()) {
             throw new SizeMismatch(m.name() + " returned " + bytes.length + " bytes for " + key + " whose size it reports as " + info.size());
         }
@@ -1051,9 +1052,9 @@ public final class ReplicatedBlobStore implements BlobStore {
         ReadAttempts attempts = new ReadAttempts(key);
         for (Member m : order) {
             try {
-                BlobInfo info = m == located.member ? located.info : m.call(key, () -> m.store().stat(key));
+                BlobInfo info = m == located.member ? located.info : m.callOrProbe(() -> m.store().stat(key));
                 long expected = Math.max(0, Math.min(length, info.size() - offset));
-                InputStream in = m.call(key, () -> offset == 0 && length == Long.MAX_VALUE
+                InputStream in = m.callOrProbe(() -> offset == 0 && length == Long.MAX_VALUE
                         ? m.store().get(key) : m.store().get(key, offset, length));
                 return new LengthCheckedStream(in, expected, name + ": " + key + " from " + m.name());
             } catch (IOException e) {
@@ -1080,7 +1081,7 @@ public final class ReplicatedBlobStore implements BlobStore {
         ReadAttempts attempts = new ReadAttempts(key);
         for (Member m : order) {
             try {
-                BlobInfo info = m.call(key, () -> m.store().stat(key));
+                BlobInfo info = m.callOrProbe(() -> m.store().stat(key));
                 if (!attempts.absent.isEmpty()) {
                     readRepair(key, m, attempts);
                 }
@@ -1113,7 +1114,7 @@ public final class ReplicatedBlobStore implements BlobStore {
         for (Member m : readOrder(null)) {
             Stream<BlobInfo> base;
             try {
-                base = m.call(null, () -> m.store().list(prefix));
+                base = m.callOrProbe(() -> m.store().list(prefix));
             } catch (IOException e) {
                 last = e;
                 continue;

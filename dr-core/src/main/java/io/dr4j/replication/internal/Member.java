@@ -98,6 +98,18 @@ public final class Member {
     }
 
     /**
+     * Runs {@code call} through the breaker if it permits, otherwise as a {@link #probe}. For
+     * reads, which try members best-first: a member whose breaker is open comes last, and is
+     * asked only when every better one has failed, which is better than failing unasked.
+     */
+    public <T> T callOrProbe(IoCall<T> call) throws IOException {
+        if (breaker.tryAcquirePermission()) {
+            return run(call, false);
+        }
+        return probe(call);
+    }
+
+    /**
      * Runs {@code call} whatever the breaker's state: an active probe, used by repair. A success
      * closes an open breaker, so a member that came back is used again without waiting.
      */
