@@ -188,6 +188,7 @@ public final class ReplicatedBlobStore implements BlobStore {
     private final AtomicLong resolvedSinceCompaction = new AtomicLong();
     private final ReentrantLock repairLock = new ReentrantLock();
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean compacting = new AtomicBoolean();
     private volatile ScheduledFuture<?> scheduledRepair;
 
     private ReplicatedBlobStore(Builder b, RepairJournal.Opened opened) {
@@ -835,6 +836,23 @@ public final class ReplicatedBlobStore implements BlobStore {
     private void persist(RepairEntry entry) {
         try {
             journal.append(List.of(entry));
+            if (journal.appendsSinceSnapshot() >= COMPACT_EVERY && compacting.compareAndSet(false, true)) {
+                // keep the log small in steady state (most puts at W < N append an entry) without
+                // making this put wait for it
+                try {
+                    executor.execute(() -> {
+                        try {
+                            compact();
+                        } catch (IOException | RuntimeException e) {
+                            LOG.warn("{}: compacting the repair log failed: {}", name, describe(e));
+                        } finally {
+                            compacting.set(false);
+                        }
+                    });
+                } catch (RejectedExecutionException e) {
+                    compacting.set(false);
+                }
+            }
         } catch (IOException | RuntimeException e) {
             // The write itself succeeded; the owed write is kept in memory and written with the
             // next compaction. Until then a crash would forget it: say so loudly.
@@ -1381,7 +1399,7 @@ public final class ReplicatedBlobStore implements BlobStore {
     /** Writes the pending set as a snapshot of the repair log and drops older journal objects. */
     private void compact() throws IOException {
         resolvedSinceCompaction.set(0);
-        journal.compact(new ArrayList<>(pending.values()));
+        journal.compact(() -> new ArrayList<>(pending.values()));
     }
 
     private void scheduledRepair() {

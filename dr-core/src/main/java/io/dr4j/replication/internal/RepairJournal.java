@@ -124,12 +124,14 @@ public final class RepairJournal {
     }
 
     /**
-     * Writes {@code pending} as a snapshot, then deletes every older journal and snapshot object.
-     * A crash in between leaves the snapshot and some older objects, which replay handles.
+     * Writes the entries {@code pending} supplies as a snapshot, then deletes every older journal
+     * and snapshot object. {@code pending} is read under the journal's lock, so an entry appended
+     * before the snapshot is either in it or still pending in the caller's view. A crash in
+     * between leaves the snapshot and some older objects, which replay handles.
      */
-    public synchronized void compact(Collection<RepairEntry> pending) throws IOException {
+    public synchronized void compact(java.util.function.Supplier<Collection<RepairEntry>> pending) throws IOException {
         BlobKey snapshot = objectKey(nextSeq++, true);
-        store.put(snapshot, encode(pending));
+        store.put(snapshot, encode(pending.get()));
         List<BlobKey> older = new ArrayList<>(liveObjects);
         liveObjects.clear();
         liveObjects.add(snapshot);
