@@ -886,17 +886,20 @@ public final class ReplicatedBlobStore implements BlobStore {
     private byte[] readBytes(BlobKey key, Predicate<byte[]> valid) throws IOException {
         List<Member> order = readOrder(key);
         ReadAttempts attempts = new ReadAttempts(key);
-        int next = 0;
-        while (next < order.size()) {
-            Member first = order.get(next++);
-            Member second = hedgeDelay != null && next < order.size() ? order.get(next) : null;
+        List<Member> remaining = new ArrayList<>(order);
+        while (!remaining.isEmpty()) {
+            Member first = remaining.get(0);
+            Member second = hedgeDelay != null && remaining.size() > 1 ? remaining.get(1) : null;
             Map.Entry<Member, byte[]> got;
             if (second != null) {
                 got = hedged(key, first, second, attempts);
-                next++;
+                if ((got != null && got.getKey() == second) || attempts.tried(second)) {
+                    remaining.remove(second); // a hedge that was cancelled unfinished may still be asked later
+                }
             } else {
                 got = sizeVerifiedRead(key, first, attempts) ? Map.entry(first, attempts.lastBytes) : null;
             }
+            remaining.remove(first);
             if (got == null) {
                 if (attempts.absenceConfirmed(order)) {
                     throw attempts.notFound();

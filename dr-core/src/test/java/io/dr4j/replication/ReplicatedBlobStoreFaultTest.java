@@ -414,6 +414,32 @@ class ReplicatedBlobStoreFaultTest {
     }
 
     @Test
+    void scheduledRepairCatchesUpAMemberThatCameBack() throws Exception {
+        ReplicatedBlobStore store = open(o -> o.repairEvery(Duration.ofMillis(20)));
+        c.down();
+        store.put(key("later"), bytes(24, 10));
+        c.clearFaults();
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!store.status().fullyReplicated() && System.nanoTime() < deadline) {
+            Thread.sleep(10); // polling the repairer's effect; it runs on its own schedule
+        }
+        assertThat(store.status().fullyReplicated()).isTrue();
+        assertThat(c.delegate().getBytes(key("later"))).isEqualTo(bytes(24, 10));
+    }
+
+    @Test
+    void hedgedVerifiedReadStillTriesTheHedgeWhenTheWinnerFailsVerification() throws Exception {
+        ReplicatedBlobStore store = open(o -> o.hedgeReadsAfter(Duration.ofSeconds(10)));
+        byte[] data = bytes(25, 300);
+        store.put(key("v"), data);
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
+        a.delegate().put(key("v"), bytes(26, 300)); // a answers first (before the hedge delay) with bad bytes
+
+        assertThat(store.getBytesVerified(key("v"), got -> Arrays.equals(got, data))).isEqualTo(data);
+    }
+
+    @Test
     void reservedPrefixIsRefused() throws Exception {
         ReplicatedBlobStore store = open();
         assertThatThrownBy(() -> store.put(key("_dr4j/x"), new byte[1])).isInstanceOf(IllegalArgumentException.class)
