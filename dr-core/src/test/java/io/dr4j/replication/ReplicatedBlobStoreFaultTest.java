@@ -129,6 +129,7 @@ class ReplicatedBlobStoreFaultTest {
         assertThat(status.member("a").orElseThrow().owedWrites()).isZero();
 
         c.clearFaults();
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue(); // c's failures may land after the quorum
         RepairReport report = store.repair();
 
         assertThat(report.objectsCopied()).isEqualTo(8);
@@ -226,6 +227,7 @@ class ReplicatedBlobStoreFaultTest {
     void noMemberPassingVerificationIsAClearError() throws Exception {
         ReplicatedBlobStore store = open();
         store.put(key("sealed"), bytes(6, 100));
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
         assertThatThrownBy(() -> store.getBytesVerified(key("sealed"), bytes -> false))
                 .isInstanceOf(BlobStoreException.class)
                 .hasMessageContaining("pass verification").hasMessageContaining("a ").hasMessageContaining("c ");
@@ -378,6 +380,7 @@ class ReplicatedBlobStoreFaultTest {
         store.putIfAbsent(key("lock"), "me".getBytes(StandardCharsets.UTF_8));
         assertThatThrownBy(() -> store.putIfAbsent(key("lock"), "you".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(java.nio.file.FileAlreadyExistsException.class).hasMessageContaining("lock");
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
         assertThat(c.delegate().getBytes(key("lock"))).asString(StandardCharsets.UTF_8).isEqualTo("me");
         a.down();
         assertThatThrownBy(() -> store.putIfAbsent(key("lock2"), new byte[1])).isInstanceOf(TransientBlobStoreException.class);
@@ -396,6 +399,7 @@ class ReplicatedBlobStoreFaultTest {
         assertThat(registry.get("dr4j.replication.member.owed.bytes").tag("member", "c").gauge().value()).isEqualTo(100.0);
         assertThat(registry.get("dr4j.replication.member.owed.writes").tag("member", "a").gauge().value()).isZero();
         c.clearFaults();
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
         store.repair();
         assertThat(registry.get("dr4j.replication.lag").gauge().value()).isZero();
     }
