@@ -11,6 +11,7 @@ import io.dr4j.backup.internal.RepositoryConfig;
 import io.dr4j.backup.internal.RepositoryLock;
 import io.dr4j.backup.internal.RestoreRun;
 import io.dr4j.backup.internal.Verifier;
+import io.dr4j.replication.ReplicatedBlobStore;
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
@@ -95,7 +96,9 @@ public final class Repository implements AutoCloseable {
         Crypto crypto = new Crypto(master);
         ExecutorService cpu = Executors.newFixedThreadPool(options.workers(), daemon("dr4j-cpu"));
         ExecutorService io = Executors.newFixedThreadPool(options.ioConcurrency(), daemon("dr4j-io"));
-        this.ctx = new Context(store, crypto, crypto.chunker(config.chunker()), config, options, cpu, io);
+        Optional<ReplicatedBlobStore> replicated = rawStore instanceof ReplicatedBlobStore
+                ? Optional.of((ReplicatedBlobStore) rawStore) : Optional.empty();
+        this.ctx = new Context(store, replicated, crypto, crypto.chunker(config.chunker()), config, options, cpu, io);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dr4j-lock-refresh"));
     }
 

@@ -390,6 +390,8 @@ public final class RestoreRun {
                 }
                 return fetch(ref);
             }, ctx.io());
+        } else if (ctx.replicated().isPresent()) {
+            bytes = CompletableFuture.supplyAsync(() -> fetch(ref), ctx.io());
         } else {
             bytes = CompletableFuture.supplyAsync(() -> fetchSealed(ref), ctx.io())
                     .thenApplyAsync(sealed -> open(ref, sealed), ctx.cpu());
@@ -439,7 +441,19 @@ public final class RestoreRun {
     }
 
     private byte[] fetch(ChunkRef ref) {
-        return open(ref, fetchSealed(ref));
+        if (pipeline.stopped()) {
+            throw new java.util.concurrent.CancellationException("stopped");
+        }
+        byte[] plain;
+        try {
+            plain = ctx.readChunk(ref.id());
+        } catch (NoSuchFileException e) {
+            throw new CorruptObjectException(ctx.where(ref.id().key()) + ": chunk is missing (needed by snapshot "
+                    + manifest.snapshot().id().shortId() + ")", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return checkLength(ref, plain);
     }
 
     private byte[] fetchSealed(ChunkRef ref) {
@@ -457,7 +471,11 @@ public final class RestoreRun {
     }
 
     private byte[] open(ChunkRef ref, byte[] sealed) {
-        byte[] plain = ctx.crypto().openChunk(ref.id(), sealed, ctx.config().chunker().maxSize(), ctx.where(ref.id().key()));
+        return checkLength(ref, ctx.crypto().openChunk(ref.id(), sealed, ctx.config().chunker().maxSize(),
+                ctx.where(ref.id().key())));
+    }
+
+    private byte[] checkLength(ChunkRef ref, byte[] plain) {
         if (plain.length != ref.length()) {
             throw new CorruptObjectException(ctx.where(ref.id().key()) + ": chunk has " + plain.length
                     + " bytes, manifest says " + ref.length());

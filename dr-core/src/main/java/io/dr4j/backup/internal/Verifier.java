@@ -72,34 +72,26 @@ public final class Verifier {
             for (ChunkId id : toRead) {
                 int length = lengths.get(id);
                 pipeline.acquire(length);
-                futures.add(CompletableFuture.supplyAsync(() -> {
+                futures.add(CompletableFuture.runAsync(() -> {
                     if (pipeline.stopped()) {
                         throw new java.util.concurrent.CancellationException("stopped");
                     }
-                    try {
-                        return ctx.store().getBytes(id.key());
-                    } catch (NoSuchFileException e) {
-                        return null;
-                    } catch (IOException e) {
-                        throw new UncheckedIOException(e);
-                    }
-                }, ctx.io()).thenAcceptAsync(sealed -> {
                     String key = id.key().value();
-                    if (sealed == null) {
-                        problems.add(problem(key, "missing", users.get(id)));
-                        return;
-                    }
                     try {
-                        byte[] plain = ctx.crypto().openChunk(id, sealed, ctx.config().chunker().maxSize(), ctx.where(key));
+                        byte[] plain = ctx.readChunk(id);
                         if (plain.length != length) {
                             problems.add(problem(key, "holds " + plain.length + " bytes, manifest says " + length, users.get(id)));
                         } else {
                             bytes.addAndGet(plain.length);
                         }
+                    } catch (NoSuchFileException e) {
+                        problems.add(problem(key, "missing", users.get(id)));
                     } catch (CorruptObjectException e) {
                         problems.add(problem(key, e.getMessage(), users.get(id)));
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
                     }
-                }, ctx.cpu()).whenComplete((v, e) -> {
+                }, ctx.io()).whenComplete((v, e) -> {
                     pipeline.release(length);
                     if (e != null) {
                         pipeline.fail(e);

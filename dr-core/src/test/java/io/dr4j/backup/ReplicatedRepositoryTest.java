@@ -1,0 +1,76 @@
+package io.dr4j.backup;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dr4j.replication.ReplicatedBlobStore;
+import io.dr4j.storage.BlobInfo;
+import io.dr4j.storage.BlobKey;
+import io.dr4j.storage.FaultInjectingBlobStore;
+import io.dr4j.storage.LocalBlobStore;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The backup engine over a {@link ReplicatedBlobStore}: a damaged or lost replica does not cost a restore. */
+class ReplicatedRepositoryTest {
+
+    @TempDir
+    Path tmp;
+
+    private LocalBlobStore local(String name) throws IOException {
+        return LocalBlobStore.builder(tmp.resolve(name)).sync(false).build();
+    }
+
+    @Test
+    void restoreReadsAroundACorruptReplicaAndRepairsIt() throws Exception {
+        LocalBlobStore a = local("a");
+        LocalBlobStore b = local("b");
+        FaultInjectingBlobStore c = new FaultInjectingBlobStore(local("c"));
+        try (ReplicatedBlobStore store = ReplicatedBlobStore.builder().member("a", a, 0).member("b", b, 1).member("c", c, 2)
+                .repairLog(local("log")).tempDirectory(tmp).build();
+             Repository repo = TestRepos.create(store)) {
+            Path source = TestRepos.checkpoint(tmp.resolve("ckpt"), 41);
+            Snapshot s = repo.backup(source);
+            store.awaitBackground(java.time.Duration.ofSeconds(30));
+            // damage every chunk on the preferred member
+            try (Stream<BlobInfo> chunks = a.list("chunks")) {
+                for (BlobInfo info : chunks.toList()) {
+                    byte[] body = a.getBytes(info.key());
+                    body[body.length - 1] ^= 1;
+                    a.put(info.key(), body);
+                }
+            }
+            assertThat(repo.verify(s.id(), VerifyLevel.DATA).ok()).isTrue();
+            repo.restore(s.id(), tmp.resolve("restored"), RestoreOptions.defaults());
+            assertThat(TestRepos.sameTree(source, tmp.resolve("restored"))).isTrue();
+            // the damaged copies were read-repaired from a good replica
+            try (Stream<BlobInfo> chunks = b.list("chunks")) {
+                for (BlobInfo info : chunks.toList()) {
+                    BlobKey key = info.key();
+                    assertThat(a.getBytes(key)).as(key.value()).isEqualTo(b.getBytes(key));
+                }
+            }
+        }
+    }
+
+    @Test
+    void backupSucceedsWithOneReplicaDownAndRepairCatchesItUp() throws IOException {
+        LocalBlobStore a = local("a");
+        LocalBlobStore b = local("b");
+        FaultInjectingBlobStore c = new FaultInjectingBlobStore(local("c"));
+        try (ReplicatedBlobStore store = ReplicatedBlobStore.builder().member("a", a).member("b", b).member("c", c)
+                .writeQuorum(2).repairLog(local("log")).tempDirectory(tmp).build();
+             Repository repo = TestRepos.create(store)) {
+            c.down();
+            Snapshot s = repo.backup(TestRepos.checkpoint(tmp.resolve("ckpt"), 42));
+            c.clearFaults();
+            store.repair();
+            assertThat(store.verifyConsistency().consistent()).isTrue();
+            try (Repository fromC = TestRepos.open(c.delegate())) {
+                assertThat(fromC.verify(s.id(), VerifyLevel.DATA).ok()).isTrue();
+            }
+        }
+    }
+}
