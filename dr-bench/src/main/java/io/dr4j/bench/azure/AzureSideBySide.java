@@ -38,7 +38,7 @@ import java.util.zip.CRC32C;
  * <pre>
  * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.azure.AzureSideBySide \
  *     --azurite dr-azure/node_modules [--shards 8] [--shard-mib 256] [--rounds 1] \
- *     [--block-mib 8] [--range-mib 8] [--concurrency 4] [--content-md5 true] [--work /tmp/dr4j-azure-bench]
+ *     [--block-mib 8] [--range-mib 8] [--concurrency 4] [--content-md5 true] [--single-put-mib 8] [--work /tmp/dr4j-azure-bench]
  * </pre>
  * Needs Node.js; needs about 3 × shards × shard-mib of free disk under {@code --work}.
  */
@@ -58,6 +58,7 @@ public final class AzureSideBySide {
         long blockMib = Long.parseLong(opts.getOrDefault("block-mib", Long.toString(AzureBlobStore.DEFAULT_BLOCK_SIZE >> 20)));
         long rangeMib = Long.parseLong(opts.getOrDefault("range-mib", Long.toString(AzureBlobStore.DEFAULT_RANGE_SIZE >> 20)));
         int concurrency = Integer.parseInt(opts.getOrDefault("concurrency", Integer.toString(AzureBlobStore.DEFAULT_CONCURRENCY)));
+        long singlePutMib = Long.parseLong(opts.getOrDefault("single-put-mib", "-1"));
         boolean contentMd5 = Boolean.parseBoolean(opts.getOrDefault("content-md5", "true"));
         Path azuriteMain = azuriteMain(Path.of(opts.getOrDefault("azurite", "dr-azure/node_modules")));
         Path work = Path.of(opts.getOrDefault("work", System.getProperty("java.io.tmpdir") + "/dr4j-azure-bench"));
@@ -84,7 +85,8 @@ public final class AzureSideBySide {
             sdkContainer.create();
             sdk.getBlobContainerClient("dr4j").create();
             try (AzureBlobStore store = AzureBlobStore.builder().connectionString(cs, "dr4j")
-                    .blockSize(blockMib << 20).rangeSize(rangeMib << 20).concurrency(concurrency).contentMd5(contentMd5).build()) {
+                    .blockSize(blockMib << 20).rangeSize(rangeMib << 20).concurrency(concurrency).contentMd5(contentMd5)
+                    .singlePutThreshold(singlePutMib < 0 ? Math.min(blockMib << 20, 256L << 20) : singlePutMib << 20).build()) {
                 for (int round = 1; round <= rounds; round++) {
                     Path sdkOut = work.resolve("out-sdk");
                     Path drOut = work.resolve("out-dr4j");
@@ -130,7 +132,8 @@ public final class AzureSideBySide {
             }
             deleteTree(work);
         }
-        print(rows, shards, shardMib, blockMib, rangeMib, concurrency + (contentMd5 ? "" : ", no Content-MD5"));
+        print(rows, shards, shardMib, blockMib, rangeMib, concurrency + (contentMd5 ? "" : ", no Content-MD5")
+                + (singlePutMib < 0 ? "" : ", single put up to " + singlePutMib + " MiB"));
     }
 
     private record Row(int round, String tool, String direction, double seconds, long bytes, double azuriteCpu,
@@ -272,7 +275,7 @@ public final class AzureSideBySide {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("usage: AzureSideBySide --azurite <dr-azure/node_modules> [--shards N] "
-                        + "[--shard-mib M] [--rounds R] [--block-mib B] [--range-mib R] [--concurrency C] [--content-md5 true|false] [--work DIR]; "
+                        + "[--shard-mib M] [--rounds R] [--block-mib B] [--range-mib R] [--concurrency C] [--content-md5 true|false] [--single-put-mib S] [--work DIR]; "
                         + "bad argument '" + args[i] + "'");
             }
             opts.put(args[i].substring(2), args[++i]);
