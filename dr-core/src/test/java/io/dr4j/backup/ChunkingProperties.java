@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dr4j.backup.internal.Crypto;
 import io.dr4j.backup.internal.FastCdc;
+import io.dr4j.backup.internal.FileChunker;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.Channels;
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,32 +26,19 @@ class ChunkingProperties {
     private static final ChunkerParameters PARAMS = new ChunkerParameters(256, 1024, 4096);
     private static final FastCdc CDC = new Crypto(new byte[Crypto.MASTER_LENGTH]).chunker(PARAMS);
 
-    /** Cuts {@code data} the way the backup reader does, through a buffer of twice the max chunk size. */
+    /** Cuts {@code data} with the backup's own reader ({@link FileChunker}). */
     static List<byte[]> chunk(FastCdc cdc, byte[] data) {
         List<byte[]> chunks = new ArrayList<>();
-        byte[] buf = new byte[2 * cdc.maxSize()];
-        int pos = 0;
-        int start = 0;
-        int end = 0;
-        boolean eof = false;
-        while (true) {
-            if (!eof && end - start < cdc.maxSize()) {
-                System.arraycopy(buf, start, buf, 0, end - start);
-                end -= start;
-                start = 0;
-                int n = Math.min(buf.length - end, data.length - pos);
-                System.arraycopy(data, pos, buf, end, n);
-                pos += n;
-                end += n;
-                eof = pos == data.length;
-            }
-            if (start == end) {
-                return chunks;
-            }
-            int len = cdc.cut(buf, start, end - start);
-            chunks.add(Arrays.copyOfRange(buf, start, start + len));
-            start += len;
+        try {
+            new FileChunker(cdc).chunk(Channels.newChannel(new ByteArrayInputStream(data)),
+                    (buffer, offset, length, position) -> {
+                        assertThat(position).isEqualTo(chunks.stream().mapToLong(c -> c.length).sum());
+                        chunks.add(Arrays.copyOfRange(buffer, offset, offset + length));
+                    }, () -> false);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
+        return chunks;
     }
 
     private static byte[] random(long seed, int size) {

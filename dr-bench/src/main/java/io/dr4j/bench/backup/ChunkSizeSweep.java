@@ -4,9 +4,9 @@ import io.dr4j.backup.ChunkerParameters;
 import io.dr4j.backup.internal.ChunkId;
 import io.dr4j.backup.internal.Crypto;
 import io.dr4j.backup.internal.FastCdc;
+import io.dr4j.backup.internal.FileChunker;
 import io.dr4j.bench.CheckpointWorkload;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,47 +66,24 @@ public final class ChunkSizeSweep {
 
     /** Returns {chunks, new bytes, total bytes}. */
     private static long[] chunkAll(FastCdc cdc, Crypto crypto, Path dir, Set<ChunkId> known, boolean record) throws IOException {
-        long chunks = 0;
-        long fresh = 0;
-        long total = 0;
-        byte[] buf = new byte[2 * cdc.maxSize()];
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
             files = s.sorted().toList();
         }
+        long[] counts = new long[3];
+        FileChunker chunker = new FileChunker(cdc);
         for (Path file : files) {
             try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-                int start = 0;
-                int end = 0;
-                boolean eof = false;
-                while (true) {
-                    if (!eof && end - start < cdc.maxSize()) {
-                        System.arraycopy(buf, start, buf, 0, end - start);
-                        end -= start;
-                        start = 0;
-                        while (end < buf.length) {
-                            int n = ch.read(ByteBuffer.wrap(buf, end, buf.length - end));
-                            if (n < 0) {
-                                eof = true;
-                                break;
-                            }
-                            end += n;
-                        }
-                    }
-                    if (start == end) {
-                        break;
-                    }
-                    int len = cdc.cut(buf, start, end - start);
-                    ChunkId id = crypto.chunkId(buf, start, len);
+                chunker.chunk(ch, (buffer, offset, length, position) -> {
+                    ChunkId id = crypto.chunkId(buffer, offset, length);
                     if (record ? known.add(id) : !known.contains(id)) {
-                        fresh += len;
+                        counts[1] += length;
                     }
-                    chunks++;
-                    total += len;
-                    start += len;
-                }
+                    counts[0]++;
+                    counts[2] += length;
+                }, () -> false);
             }
         }
-        return new long[] {chunks, fresh, total};
+        return counts;
     }
 }

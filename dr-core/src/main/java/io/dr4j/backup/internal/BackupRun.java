@@ -9,7 +9,6 @@ import io.dr4j.backup.SnapshotStats;
 import io.dr4j.backup.internal.Manifest.ChunkRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.FileSystemLoopException;
 import java.nio.file.FileVisitOption;
@@ -250,9 +249,9 @@ public final class BackupRun {
         try {
             for (int i = 0; i < readers; i++) {
                 readerFutures.add(CompletableFuture.runAsync(() -> {
-                    byte[] buffer = new byte[2 * ctx.chunker().maxSize()];
+                    FileChunker chunker = new FileChunker(ctx.chunker());
                     for (int j; (j = next.getAndIncrement()) < jobs.size() && !pipeline.stopped(); ) {
-                        read(jobs.get(j), buffer);
+                        read(jobs.get(j), chunker);
                     }
                 }, readerPool).whenComplete((v, e) -> {
                     if (e != null) {
@@ -269,39 +268,15 @@ public final class BackupRun {
         }
     }
 
-    private void read(FileJob job, byte[] buf) {
-        FastCdc cdc = ctx.chunker();
-        int max = cdc.maxSize();
+    private void read(FileJob job, FileChunker chunker) {
         try (FileChannel channel = FileChannel.open(job.found.file(), StandardOpenOption.READ)) {
-            int start = 0;
-            int end = 0;
-            boolean eof = false;
-            while (true) {
+            chunker.chunk(channel, (buffer, offset, length, position) -> {
                 pipeline.checkRunning();
-                if (!eof && end - start < max) {
-                    System.arraycopy(buf, start, buf, 0, end - start);
-                    end -= start;
-                    start = 0;
-                    while (end < buf.length) {
-                        int n = channel.read(ByteBuffer.wrap(buf, end, buf.length - end));
-                        if (n < 0) {
-                            eof = true;
-                            break;
-                        }
-                        end += n;
-                    }
-                }
-                if (start == end) {
-                    break;
-                }
-                int length = cdc.cut(buf, start, end - start);
                 pipeline.acquire(length);
-                byte[] chunk = Arrays.copyOfRange(buf, start, start + length);
-                job.futures.add(submit(chunk, job));
-                start += length;
+                job.futures.add(submit(Arrays.copyOfRange(buffer, offset, offset + length), job));
                 job.read += length;
                 bytesRead.addAndGet(length);
-            }
+            }, () -> false);
         } catch (NoSuchFileException e) {
             throw new Dr4jException("cannot back up " + job.found.file() + ": it was deleted during the backup", e);
         } catch (IOException e) {

@@ -236,38 +236,13 @@ public final class RestoreRun {
         if (pipeline.stopped()) {
             return;
         }
-        FastCdc cdc = ctx.chunker();
-        byte[] buf = new byte[2 * cdc.maxSize()];
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            int start = 0;
-            int end = 0;
-            long offset = 0;
-            boolean eof = false;
-            while (!pipeline.stopped()) {
-                if (!eof && end - start < cdc.maxSize()) {
-                    System.arraycopy(buf, start, buf, 0, end - start);
-                    end -= start;
-                    start = 0;
-                    while (end < buf.length) {
-                        int n = channel.read(ByteBuffer.wrap(buf, end, buf.length - end));
-                        if (n < 0) {
-                            eof = true;
-                            break;
-                        }
-                        end += n;
-                    }
-                }
-                if (start == end) {
-                    break;
-                }
-                int length = cdc.cut(buf, start, end - start);
-                ChunkId id = ctx.crypto().chunkId(buf, start, length);
+            new FileChunker(ctx.chunker()).chunk(channel, (buffer, offset, length, position) -> {
+                ChunkId id = ctx.crypto().chunkId(buffer, offset, length);
                 if (wanted.contains(id)) {
-                    index.putIfAbsent(id, new LocalChunk(file, offset, length));
+                    index.putIfAbsent(id, new LocalChunk(file, position, length));
                 }
-                start += length;
-                offset += length;
-            }
+            }, pipeline::stopped);
         } catch (IOException e) {
             // an unreadable old file only means its chunks are downloaded instead
         }
