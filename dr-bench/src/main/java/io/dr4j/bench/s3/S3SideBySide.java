@@ -21,6 +21,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.gaul.s3proxy.AuthenticationType;
@@ -68,6 +71,8 @@ public final class S3SideBySide {
     private final URI endpoint;
     private final String accessKey;
     private final String secretKey;
+    private int filesAtOnce = 4;
+    private boolean md5 = true;
 
     private S3SideBySide(Path work, List<Path> files, long partSize, int concurrency, URI endpoint,
             String accessKey, String secretKey) throws IOException {
@@ -123,6 +128,8 @@ public final class S3SideBySide {
                     S3SideBySide bench = new S3SideBySide(work, files, partSize, concurrency, endpoint, accessKey, secretKey);
                     System.out.printf(Locale.ROOT, "workload: %d files, %.1f MB; part %d MiB, concurrency %d; S3Proxy %s (filesystem-nio2)%n",
                             files.size(), bench.totalBytes / 1e6, partSize >> 20, concurrency, endpoint);
+                    bench.filesAtOnce = Integer.parseInt(options.getOrDefault("dr4j-files", "4"));
+                    bench.md5 = Boolean.parseBoolean(options.getOrDefault("dr4j-md5", "true"));
                     bench.run(tools, rounds);
                 } finally {
                     proxy.stop();
@@ -188,30 +195,53 @@ public final class S3SideBySide {
 
     // ------------------------------------------------------------------------------------ dr4j
 
+    @FunctionalInterface
+    private interface FileTask {
+        void run(Path file) throws IOException;
+    }
+
+    private void runAll(ExecutorService pool, FileTask task) throws Exception {
+        List<Future<?>> futures = new ArrayList<>();
+        for (Path f : files) {
+            futures.add(pool.submit(() -> {
+                task.run(f);
+                return null;
+            }));
+        }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+    }
+
     private double[] dr4j() throws Exception {
         Path out = freshDir("out-dr4j");
+        double[] times;
         try (S3BlobStore store = S3BlobStore.builder(BUCKET)
                 .endpoint(endpoint).pathStyle(true).s3Compatible(true).conditionalPuts(false)
                 .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
-                .keyPrefix("dr4j").partSize(partSize).concurrency(concurrency)
+                .keyPrefix("dr4j").partSize(partSize).concurrency(concurrency).contentMd5(md5)
                 .build()) {
-            long t0 = System.nanoTime();
-            for (Path f : files) {
-                store.put(BlobKey.of(f.getFileName().toString()), f);
+            ExecutorService pool = Executors.newFixedThreadPool(filesAtOnce);
+            try {
+                long t0 = System.nanoTime();
+                runAll(pool, f -> store.put(BlobKey.of(f.getFileName().toString()), f));
+                double up = seconds(t0);
+                long t1 = System.nanoTime();
+                runAll(pool, f -> {
+                    try (InputStream in = store.get(BlobKey.of(f.getFileName().toString()))) {
+                        Files.copy(in, out.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                    }
+                });
+                double down = seconds(t1);
+                times = new double[] {up, down};
+            } finally {
+                pool.shutdownNow();
             }
-            double up = seconds(t0);
-            long t1 = System.nanoTime();
-            for (Path f : files) {
-                try (InputStream in = store.get(BlobKey.of(f.getFileName().toString()))) {
-                    Files.copy(in, out.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
-                }
-            }
-            double down = seconds(t1);
             verify("dr4j", out);
             for (Path f : files) {
                 store.delete(BlobKey.of(f.getFileName().toString()));
             }
-            return new double[] {up, down};
+            return times;
         } finally {
             deleteTree(out);
         }
