@@ -34,6 +34,7 @@ public final class Crypto {
     static final int FLAG_ZSTD = 1;
     static final int NONCE = 12;
     static final int TAG = 16;
+    private static final int SEAL_SLICE = 16 << 10;
     /** Bytes a sealed object adds to its payload. */
     public static final int OVERHEAD = 2 + NONCE + TAG;
     private static final byte[] CHUNK_DOMAIN = "dr4j/chunk/v1".getBytes(StandardCharsets.US_ASCII);
@@ -182,9 +183,19 @@ public final class Crypto {
             cipher.updateAAD(domain);
             cipher.updateAAD(name);
             cipher.updateAAD(out, 0, 2);
-            int n = cipher.doFinal(payload, offset, length, out, 2 + NONCE);
-            if (n != length + TAG) {
-                throw new IllegalStateException("unexpected GCM output length " + n);
+            // Feed GCM in slices: the JDK's GHASH and AES-CTR intrinsics only apply once their
+            // callers are C2-compiled, which takes thousands of calls; one call per 256 KiB chunk
+            // left sealing in interpreted GHASH for the first gigabytes of a backup (66 MB/s
+            // instead of 1.5 GB/s per core). Slices reach the compiled path within a few chunks.
+            int written = 0;
+            int done = 0;
+            while (length - done > SEAL_SLICE) {
+                written += cipher.update(payload, offset + done, SEAL_SLICE, out, 2 + NONCE + written);
+                done += SEAL_SLICE;
+            }
+            written += cipher.doFinal(payload, offset + done, length - done, out, 2 + NONCE + written);
+            if (written != length + TAG) {
+                throw new IllegalStateException("unexpected GCM output length " + written);
             }
             return out;
         } catch (GeneralSecurityException e) {
