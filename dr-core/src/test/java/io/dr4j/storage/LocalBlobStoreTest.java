@@ -36,8 +36,8 @@ class LocalBlobStoreTest extends BlobStoreContract {
         store.put(key("y"), tempDir.resolve("store").resolve("x"));
         assertThatThrownBy(() -> store.put(key("z"), new java.io.ByteArrayInputStream(new byte[3]), 10))
                 .isInstanceOf(java.io.EOFException.class);
-        try (Stream<Path> tmp = Files.list(root().resolve(LocalBlobStore.TMP_DIR))) {
-            assertThat(tmp).isEmpty();
+        try (Stream<Path> tmp = Files.walk(root().resolve(LocalBlobStore.TMP_DIR))) {
+            assertThat(tmp.filter(Files::isRegularFile)).isEmpty();
         }
     }
 
@@ -78,8 +78,11 @@ class LocalBlobStoreTest extends BlobStoreContract {
         Path stale = Files.write(tmp.resolve("put-stale.tmp"), new byte[10]);
         Files.setLastModifiedTime(stale, FileTime.from(Instant.now().minus(Duration.ofDays(2))));
         Path fresh = Files.write(tmp.resolve("put-fresh.tmp"), new byte[10]);
+        Path staleInSpread = Files.write(Files.createDirectories(tmp.resolve("3")).resolve("put-x-3.tmp"), new byte[1]);
+        Files.setLastModifiedTime(staleInSpread, FileTime.from(Instant.now().minus(Duration.ofDays(2))));
         LocalBlobStore.open(root()).close();
         assertThat(stale).doesNotExist();
+        assertThat(staleInSpread).doesNotExist();
         assertThat(fresh).exists();
     }
 

@@ -23,8 +23,16 @@ public final class FileChunker {
         void chunk(byte[] buffer, int offset, int length, long position) throws IOException;
     }
 
+    private static final int READ_SIZE = 1 << 20;
+
     private final FastCdc cdc;
     private final byte[] buffer;
+    /**
+     * Reads go through this fixed direct buffer: a read into a heap buffer makes the JDK take a
+     * temporary direct buffer of the requested size, and sizes that vary from read to read made
+     * it allocate and free megabytes per read (measured: a third of a backup's CPU in the kernel).
+     */
+    private final ByteBuffer direct = ByteBuffer.allocateDirect(READ_SIZE);
 
     public FileChunker(FastCdc cdc) {
         this.cdc = cdc;
@@ -48,11 +56,13 @@ public final class FileChunker {
                 end -= start;
                 start = 0;
                 while (end < buffer.length) {
-                    int n = channel.read(ByteBuffer.wrap(buffer, end, buffer.length - end));
+                    direct.clear().limit(Math.min(READ_SIZE, buffer.length - end));
+                    int n = channel.read(direct);
                     if (n < 0) {
                         eof = true;
                         break;
                     }
+                    direct.flip().get(buffer, end, n);
                     end += n;
                 }
             }
