@@ -1,0 +1,21 @@
+package io.dr4j.failover;
+
+import java.time.Duration;
+
+/**
+ * A point-in-time view of one endpoint, for dashboards and tests. Fields are read one by one
+ * without a common lock, so under load they may be a few calls apart.
+ *
+ * @param endpoint the endpoint
+ * @param state its state
+ * @param outstanding calls in flight on it
+ * @param latency its latency average (a time-decayed peak EWMA), zero before the first call
+ * @param consecutiveFailures failures since its last success
+ * @param ejections how many times it has been ejected (decays while it stays healthy)
+ * @param requests calls started on it since it was added
+ * @param failures calls on it that counted as failures since it was added
+ * @param <E> the payload type
+ */
+public record EndpointStatus<E>(Endpoint<E> endpoint, EndpointState state, int outstanding, Duration latency,
+                                int consecutiveFailures, int ejections, long requests, long failures) {
+}

@@ -1,0 +1,471 @@
+package io.dr4j.failover;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * A ready client for OpenAI-style JSON inference endpoints ({@code POST /v1/chat/completions}
+ * and the like) on {@link java.net.http.HttpClient}, routed through a
+ * {@link FailoverRouter FailoverRouter&lt;URI&gt;} whose endpoint payloads are base URIs.
+ *
+ * <p>Requests are treated as idempotent (an inference is a function of its input), so they are
+ * retried on another endpoint, within the router's attempts and retry budget, and hedged if the
+ * router hedges. Each attempt has a {@linkplain Builder#tryTimeout per-try timeout}; the whole
+ * call has a {@linkplain Builder#deadline deadline}. A status of 5xx, 429 or 408 counts against
+ * the endpoint and is retried; another non-2xx status is the caller's problem and comes back as
+ * an {@link EndpointStatusException} at once.
+ *
+ * <p>Streams ({@link #stream}) fail over transparently until the first event has been handed to
+ * the caller; after that a broken stream raises {@link StreamInterruptedException}, saying how
+ * many events and bytes arrived.
+ *
+ * <p>Thread-safe. {@link #close()} closes the router (this client is meant to be its only
+ * user), the client's timer and, if this client created it, its HTTP executor; an
+ * {@code HttpClient} passed in is left alone.
+ */
+public final class FailoverHttpClient implements AutoCloseable {
+
+    private final FailoverRouter<URI> router;
+    private final HttpClient http;
+    private final ExecutorService ownedExecutor;
+    private final ScheduledExecutorService timer;
+    private final Duration tryTimeout;
+    private final Duration deadline;
+    private final List<String> headers;
+
+    private FailoverHttpClient(Builder b) {
+        this.router = b.router;
+        this.tryTimeout = b.tryTimeout;
+        this.deadline = b.deadline;
+        this.headers = List.copyOf(b.headers);
+        AtomicInteger threads = new AtomicInteger();
+        if (b.http != null) {
+            this.http = b.http;
+            this.ownedExecutor = null;
+        } else {
+            this.ownedExecutor = Executors.newCachedThreadPool(r -> {
+                Thread t = new Thread(r, "dr4j-http-" + threads.incrementAndGet());
+                t.setDaemon(true);
+                return t;
+            });
+            this.http = HttpClient.newBuilder()
+                    .version(HttpClient.Version.HTTP_1_1)
+                    .connectTimeout(tryTimeout)
+                    .executor(ownedExecutor)
+                    .build();
+        }
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "dr4j-http-timer");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** A builder over {@code router}, whose endpoint payloads are base URIs such as {@code http://10.0.0.1:8000/}. */
+    public static Builder builder(FailoverRouter<URI> router) {
+        return new Builder(router);
+    }
+
+    /**
+     * A health probe for {@link FailoverRouter.Builder#healthCheck}: a GET of {@code path} under
+     * the endpoint's base URI that must answer 2xx within {@code timeout}.
+     */
+    public static HealthCheck<URI> healthCheck(HttpClient client, String path, Duration timeout) {
+        Objects.requireNonNull(client, "client");
+        Objects.requireNonNull(timeout, "timeout");
+        return endpoint -> {
+            HttpRequest request = HttpRequest.newBuilder(resolve(endpoint.payload(), path)).timeout(timeout).GET().build();
+            HttpResponse<Void> response = client.send(request, HttpResponse.BodyHandlers.discarding());
+            if (response.statusCode() / 100 != 2) {
+                throw new EndpointStatusException(endpoint.id(), response.statusCode(), "health check " + path);
+            }
+        };
+    }
+
+    /** The router (for its endpoint set, status and load). */
+    public FailoverRouter<URI> router() {
+        return router;
+    }
+
+    /**
+     * POSTs {@code json} to {@code path} under an endpoint's base URI and waits for the answer.
+     *
+     * @throws EndpointStatusException for a non-2xx status that is the caller's fault (4xx)
+     * @throws EndpointCallException if every allowed attempt failed
+     * @throws DeadlineExceededException if the deadline passed
+     * @throws NoHealthyEndpointException if no endpoint may take the call
+     */
+    public InferenceResponse post(String path, String json) {
+        try {
+            return postAsync(path, json).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new io.dr4j.Dr4jException("interrupted while waiting for POST " + path, e);
+        } catch (ExecutionException e) {
+            throw rethrow(e.getCause());
+        }
+    }
+
+    /** The asynchronous {@link #post}: the future fails with the exceptions {@code post} throws. */
+    public CompletableFuture<InferenceResponse> postAsync(String path, String json) {
+        Objects.requireNonNull(json, "json");
+        CompletableFuture<InferenceResponse> result = router.callIdempotentAsync(endpoint -> attempt(endpoint, path, json));
+        CompletableFuture<InferenceResponse> bounded = new CompletableFuture<>();
+        ScheduledFuture<?> expiry = timer.schedule(() -> {
+            if (bounded.completeExceptionally(new DeadlineExceededException("POST " + path, deadline))) {
+                result.cancel(true);
+            }
+        }, deadline.toNanos(), TimeUnit.NANOSECONDS);
+        result.whenComplete((r, t) -> {
+            expiry.cancel(false);
+            if (t == null) {
+                bounded.complete(r);
+            } else {
+                bounded.completeExceptionally(unwrap(t));
+            }
+        });
+        return bounded;
+    }
+
+    private CompletableFuture<InferenceResponse> attempt(Endpoint<URI> endpoint, String path, String json) {
+        HttpRequest request = request(endpoint, path, json, "application/json");
+        CompletableFuture<HttpResponse<String>> send = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
+        CompletableFuture<InferenceResponse> answer = send.thenApply(response -> {
+            int status = response.statusCode();
+            if (status / 100 != 2) {
+                throw new EndpointStatusException(endpoint.id(), status, excerpt(response.body()));
+            }
+            return new InferenceResponse(endpoint.id(), status, response.body());
+        });
+        // HttpRequest.timeout covers the headers only; this bounds the body too.
+        answer.orTimeout(tryTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        // A hedge loser, a timeout or the deadline completes 'answer': abort the exchange too.
+        answer.whenComplete((r, t) -> {
+            if (t != null) {
+                send.cancel(true);
+            }
+        });
+        return answer;
+    }
+
+    /**
+     * POSTs {@code json} to {@code path} asking for a stream and hands each event to
+     * {@code onEvent} as it arrives, on the calling thread. Fails over transparently (within the
+     * router's attempts and budget) until the first event was delivered; after that a break is a
+     * {@link StreamInterruptedException}. The per-try timeout bounds the wait for the first
+     * event; once events flow, the stream may run as long as the server sends.
+     *
+     * @return what was delivered
+     * @throws StreamInterruptedException if the stream broke after delivering events
+     * @throws EndpointCallException if no endpoint produced a first event
+     * @throws RuntimeException whatever {@code onEvent} threw (the stream is closed first)
+     */
+    public StreamSummary stream(String path, String json, Consumer<ServerSentEvent> onEvent) {
+        Objects.requireNonNull(json, "json");
+        Objects.requireNonNull(onEvent, "onEvent");
+        RuntimeException[] consumerFailure = new RuntimeException[1];
+        StreamSummary summary = router.callIdempotent(endpoint -> streamOnce(endpoint, path, json, onEvent, consumerFailure));
+        if (consumerFailure[0] != null) {
+            throw consumerFailure[0];
+        }
+        return summary;
+    }
+
+    private StreamSummary streamOnce(Endpoint<URI> endpoint, String path, String json, Consumer<ServerSentEvent> onEvent,
+                                     RuntimeException[] consumerFailure) throws IOException, InterruptedException {
+        HttpRequest request = request(endpoint, path, json, "text/event-stream");
+        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        InputStream body = response.body();
+        if (response.statusCode() / 100 != 2) {
+            String detail;
+            try (body) {
+                detail = excerpt(new String(body.readNBytes(512), StandardCharsets.UTF_8));
+            }
+            throw new EndpointStatusException(endpoint.id(), response.statusCode(), detail);
+        }
+        boolean sse = response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream");
+        // Nothing bounds a read from the body: a timer closes it if no first event comes in time.
+        ScheduledFuture<?> firstEventTimer = timer.schedule(() -> closeQuietly(body), tryTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        SseParser parser = new SseParser(sse);
+        long bytes = 0;
+        long events = 0;
+        try (body) {
+            byte[] buffer = new byte[8192];
+            while (true) {
+                int n;
+                try {
+                    n = body.read(buffer);
+                } catch (IOException e) {
+                    if (events == 0) {
+                        throw e;
+                    }
+                    throw new StreamInterruptedException(endpoint.id(), bytes, events, e);
+                }
+                if (n < 0) {
+                    break;
+                }
+                bytes += n;
+                List<ServerSentEvent> ready = parser.feed(buffer, n);
+                for (ServerSentEvent event : ready) {
+                    if (events == 0) {
+                        firstEventTimer.cancel(false);
+                    }
+                    events++;
+                    try {
+                        onEvent.accept(event);
+                    } catch (RuntimeException e) {
+                        consumerFailure[0] = e;
+                        return new StreamSummary(endpoint.id(), events, bytes);
+                    }
+                }
+            }
+            for (ServerSentEvent event : parser.finish()) {
+                events++;
+                try {
+                    onEvent.accept(event);
+                } catch (RuntimeException e) {
+                    consumerFailure[0] = e;
+                    break;
+                }
+            }
+            if (events == 0 && firstEventTimer.isDone() && !firstEventTimer.isCancelled()) {
+                throw new TimeoutException("no first event from endpoint " + endpoint.id() + " within " + tryTimeout);
+            }
+            return new StreamSummary(endpoint.id(), events, bytes);
+        } catch (TimeoutException e) {
+            throw new java.net.http.HttpTimeoutException(e.getMessage());
+        } finally {
+            firstEventTimer.cancel(false);
+        }
+    }
+
+    private HttpRequest request(Endpoint<URI> endpoint, String path, String json, String accept) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(resolve(endpoint.payload(), path))
+                .timeout(tryTimeout)
+                .header("Content-Type", "application/json")
+                .header("Accept", accept)
+                .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8));
+        for (int i = 0; i < headers.size(); i += 2) {
+            b.header(headers.get(i), headers.get(i + 1));
+        }
+        return b.build();
+    }
+
+    static URI resolve(URI base, String path) {
+        Objects.requireNonNull(path, "path");
+        String b = base.toString();
+        String p = path.startsWith("/") ? path.substring(1) : path;
+        return URI.create(b.endsWith("/") ? b + p : b + "/" + p);
+    }
+
+    private static String excerpt(String body) {
+        String oneLine = body.replaceAll("\\s+", " ").trim();
+        return oneLine.length() <= 200 ? oneLine : oneLine.substring(0, 200) + "...";
+    }
+
+    private static void closeQuietly(InputStream in) {
+        try {
+            in.close();
+        } catch (IOException ignored) {
+            // Closing is how the first-event timeout aborts the read; a failure to close changes nothing.
+        }
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        Throwable c = t;
+        while ((c instanceof CompletionException || c instanceof ExecutionException) && c.getCause() != null) {
+            c = c.getCause();
+        }
+        return c;
+    }
+
+    private static RuntimeException rethrow(Throwable t) {
+        Throwable c = unwrap(t);
+        if (c instanceof RuntimeException r) {
+            return r;
+        }
+        if (c instanceof Error e) {
+            throw e;
+        }
+        return new io.dr4j.Dr4jException("inference call failed: " + c, c);
+    }
+
+    /** Closes the router, the timer and, if this client created it, the HTTP executor. */
+    @Override
+    public void close() {
+        router.close();
+        timer.shutdownNow();
+        if (ownedExecutor != null) {
+            ownedExecutor.shutdownNow();
+        }
+    }
+
+    /** An incremental Server-Sent Events parser (or a line splitter for plain chunked bodies). */
+    static final class SseParser {
+        private final boolean sse;
+        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
+        private final StringBuilder data = new StringBuilder();
+        private String event = "message";
+        private String id = "";
+        private boolean hasData;
+
+        SseParser(boolean sse) {
+            this.sse = sse;
+        }
+
+        List<ServerSentEvent> feed(byte[] bytes, int n) {
+            List<ServerSentEvent> out = new ArrayList<>(2);
+            for (int i = 0; i < n; i++) {
+                byte b = bytes[i];
+                if (b == '\n') {
+                    String text = line.toString(StandardCharsets.UTF_8);
+                    line.reset();
+                    if (text.endsWith("\r")) {
+                        text = text.substring(0, text.length() - 1);
+                    }
+                    onLine(text, out);
+                } else {
+                    line.write(b);
+                }
+            }
+            return out;
+        }
+
+        List<ServerSentEvent> finish() {
+            List<ServerSentEvent> out = new ArrayList<>(1);
+            if (line.size() > 0) {
+                onLine(line.toString(StandardCharsets.UTF_8), out);
+                line.reset();
+            }
+            if (sse) {
+                onLine("", out);
+            }
+            return out;
+        }
+
+        private void onLine(String text, List<ServerSentEvent> out) {
+            if (!sse) {
+                if (!text.isEmpty()) {
+                    out.add(new ServerSentEvent("message", text, ""));
+                }
+                return;
+            }
+            if (text.isEmpty()) {
+                if (hasData) {
+                    out.add(new ServerSentEvent(event, data.toString(), id));
+                }
+                data.setLength(0);
+                hasData = false;
+                event = "message";
+                return;
+            }
+            if (text.startsWith(":")) {
+                return;
+            }
+            int colon = text.indexOf(':');
+            String field = colon < 0 ? text : text.substring(0, colon);
+            String value = colon < 0 ? "" : text.substring(colon + 1);
+            if (value.startsWith(" ")) {
+                value = value.substring(1);
+            }
+            switch (field) {
+                case "data":
+                    if (hasData) {
+                        data.append('\n');
+                    }
+                    data.append(value);
+                    hasData = true;
+                    break;
+                case "event":
+                    event = value;
+                    break;
+                case "id":
+                    id = value;
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    /**
+     * Builds a {@link FailoverHttpClient}. Not thread-safe.
+     */
+    public static final class Builder {
+        private final FailoverRouter<URI> router;
+        private HttpClient http;
+        private Duration tryTimeout = Duration.ofSeconds(30);
+        private Duration deadline = Duration.ofMinutes(2);
+        private final List<String> headers = new ArrayList<>();
+
+        private Builder(FailoverRouter<URI> router) {
+            this.router = Objects.requireNonNull(router, "router");
+        }
+
+        /** The HTTP client to use (default: an HTTP/1.1 client on a daemon executor owned by this client). */
+        public Builder httpClient(HttpClient client) {
+            this.http = Objects.requireNonNull(client, "client");
+            return this;
+        }
+
+        /** Time allowed per attempt, until the whole body (or a stream's first event) arrived (default 30 s). */
+        public Builder tryTimeout(Duration timeout) {
+            this.tryTimeout = positive("tryTimeout", timeout);
+            return this;
+        }
+
+        /** Time allowed for the whole call across attempts (default 2 min; not applied to a stream once it flows). */
+        public Builder deadline(Duration deadline) {
+            this.deadline = positive("deadline", deadline);
+            return this;
+        }
+
+        /** Adds a header sent with every request, such as {@code Authorization} (never logged). */
+        public Builder header(String name, String value) {
+            headers.add(Objects.requireNonNull(name, "name"));
+            headers.add(Objects.requireNonNull(value, "value of header " + name));
+            return this;
+        }
+
+        /**
+         * Builds the client.
+         *
+         * @throws IllegalArgumentException if the deadline is shorter than the per-try timeout
+         */
+        public FailoverHttpClient build() {
+            if (deadline.compareTo(tryTimeout) < 0) {
+                throw new IllegalArgumentException("deadline " + deadline + " must not be shorter than the per-try timeout " + tryTimeout);
+            }
+            return new FailoverHttpClient(this);
+        }
+
+        private static Duration positive(String what, Duration d) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive, was " + d);
+            }
+            return d;
+        }
+    }
+}

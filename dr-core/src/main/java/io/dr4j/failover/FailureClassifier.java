@@ -1,0 +1,69 @@
+package io.dr4j.failover;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.http.HttpTimeoutException;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Decides what a failed attempt means: a fault of the endpoint (counted against it, and maybe
+ * worth trying elsewhere) or a fault of the caller (a bad request: not counted, not retried).
+ *
+ * <p>Implementations must be thread-safe and fast: they run on every failed attempt.
+ */
+@FunctionalInterface
+public interface FailureClassifier {
+
+    /** What a failure means. */
+    enum Verdict {
+        /** The endpoint failed and another endpoint may well succeed: counted, retried if idempotent. */
+        RETRYABLE,
+        /** The endpoint failed, but trying again elsewhere would be wrong or useless: counted, not retried. */
+        NOT_RETRYABLE,
+        /** The caller's fault (a 4xx): not counted against the endpoint, not retried. */
+        CALLER_ERROR
+    }
+
+    /** Classifies {@code failure} (never a wrapper such as {@link CompletionException}: the router unwraps those). */
+    Verdict classify(Throwable failure);
+
+    /**
+     * The default: {@link EndpointStatusException} with status 5xx, 429 or 408 and I/O errors and
+     * timeouts are {@link Verdict#RETRYABLE RETRYABLE}; other statuses (4xx) are
+     * {@link Verdict#CALLER_ERROR CALLER_ERROR}; {@link StreamInterruptedException} is
+     * {@link Verdict#NOT_RETRYABLE NOT_RETRYABLE}; interruption of the calling thread is a
+     * caller error; {@link IllegalArgumentException} and
+     * {@link NullPointerException} are caller errors; anything else counts against the endpoint
+     * and is retryable.
+     */
+    static FailureClassifier defaults() {
+        return FailureClassifier::classifyByDefault;
+    }
+
+    private static Verdict classifyByDefault(Throwable failure) {
+        if (failure instanceof EndpointStatusException status) {
+            int code = status.statusCode();
+            return code >= 500 || code == 429 || code == 408 ? Verdict.RETRYABLE : Verdict.CALLER_ERROR;
+        }
+        if (failure instanceof StreamInterruptedException) {
+            return Verdict.NOT_RETRYABLE;
+        }
+        if (failure instanceof InterruptedException || failure instanceof InterruptedIOException) {
+            return Verdict.CALLER_ERROR;
+        }
+        if (failure instanceof IOException || failure instanceof TimeoutException
+                || failure instanceof HttpTimeoutException || failure instanceof CancellationException) {
+            return Verdict.RETRYABLE;
+        }
+        if (failure instanceof IllegalArgumentException || failure instanceof NullPointerException) {
+            return Verdict.CALLER_ERROR;
+        }
+        if (failure instanceof ExecutionException && failure.getCause() != null) {
+            return classifyByDefault(failure.getCause());
+        }
+        return Verdict.RETRYABLE;
+    }
+}

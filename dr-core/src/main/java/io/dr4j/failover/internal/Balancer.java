@@ -1,0 +1,556 @@
+package io.dr4j.failover.internal;
+
+import io.dr4j.failover.Endpoint;
+import io.dr4j.failover.EndpointStatus;
+import io.dr4j.failover.FailoverEvent;
+import io.dr4j.failover.FailoverEvent.EjectionReason;
+import io.dr4j.failover.FailoverListener;
+import io.dr4j.failover.NoHealthyEndpointException;
+import io.dr4j.failover.Ticker;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Picks endpoints and keeps their health: the lock-free core of the router.
+ *
+ * <p>The hot path ({@link #pick}, {@link #begin}, {@link #onSuccess}, {@link #end}) reads one
+ * volatile {@link Plan} and updates a few atomics of one {@link Slot}; it allocates nothing of
+ * its own. State transitions (ejection, recovery, restoration) happen by compare-and-set on the
+ * slot's state, and the thread that wins publishes a freshly computed plan by compare-and-set
+ * too. Changes to the endpoint set (add, remove, drain, re-weight) are rare administrative
+ * operations serialized by a lock that the hot path never takes; the slot array is copied on
+ * write, so in-flight calls keep their slot and finish normally.
+ */
+public final class Balancer<E> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Balancer.class);
+
+    /** Tunables, validated by the router's builder. */
+    public record Settings(String name, int consecutiveFailures, long baseEjectionNanos, long maxEjectionNanos,
+                           double overprovisioning, int panicThreshold, int failbackSuccesses, long trialIntervalNanos,
+                           int healthyThreshold, int unhealthyThreshold, long latencyDecayNanos,
+                           CircuitBreakerConfig breakerConfig, MeterRegistry registry, List<FailoverListener> listeners) {
+    }
+
+    private final Settings settings;
+    private final Ticker ticker;
+    private final double tau;
+    private final Object admin = new Object();
+    private volatile Slot<E>[] active;
+    private final List<Slot<E>> drainingSlots = new ArrayList<>();
+    private final AtomicReference<Plan<E>> plan = new AtomicReference<>();
+    private final AtomicLong version = new AtomicLong();
+
+    public Balancer(Settings settings, Ticker ticker, Collection<Endpoint<E>> endpoints) {
+        this.settings = settings;
+        this.ticker = ticker;
+        this.tau = settings.latencyDecayNanos();
+        long now = ticker.read();
+        List<Slot<E>> slots = new ArrayList<>();
+        for (Endpoint<E> e : endpoints) {
+            slots.add(newSlot(e, now));
+        }
+        this.active = toArray(slots);
+        plan.set(Plan.compute(active, settings.overprovisioning(), settings.panicThreshold(), 0));
+    }
+
+    // ---------------------------------------------------------------- hot path
+
+    /**
+     * Picks an endpoint for a new attempt.
+     *
+     * @param tried endpoints this call already tried (to be avoided), or null on a first attempt
+     * @param triedCount how many entries of {@code tried} are used
+     */
+    public Slot<E> pick(long now, Slot<E>[] tried, int triedCount) {
+        Plan<E> p = plan.get();
+        if (p.hasExpiry && now - p.nextExpiry >= 0) {
+            expire(p, now);
+            p = plan.get();
+        }
+        if (p.recovering.length != 0) {
+            Slot<E> trial = trial(p, now, tried, triedCount);
+            if (trial != null) {
+                return trial;
+            }
+        }
+        Slot<E>[][] levels = p.levels;
+        int n = levels.length;
+        if (n != 0 && p.cumulative[n - 1] != 0) {
+            int level = 0;
+            if (n > 1) {
+                int r = ThreadLocalRandom.current().nextInt(100);
+                while (r >= p.cumulative[level]) {
+                    level++;
+                }
+            }
+            Slot<E> s = choose(levels[level], now, tried, triedCount);
+            if (s != null) {
+                return s;
+            }
+        }
+        if (tried != null) {
+            // A retry goes to the least loaded untried endpoint that is eligible, in any level
+            // (a healthy secondary with no share yet is the best place for it), and only then to
+            // any untried endpoint at all.
+            for (Slot<E>[] level : levels) {
+                Slot<E> s = choose(level, now, tried, triedCount);
+                if (s != null) {
+                    return s;
+                }
+            }
+            for (Slot<E>[] level : p.allByLevel) {
+                Slot<E> s = choose(level, now, tried, triedCount);
+                if (s != null) {
+                    return s;
+                }
+            }
+        }
+        throw new NoHealthyEndpointException(describeEmpty(p, tried != null));
+    }
+
+    /** Marks the start of an attempt on {@code s}. */
+    public void begin(Slot<E> s) {
+        s.outstanding.incrementAndGet();
+        s.requests.incrementAndGet();
+    }
+
+    /** Marks the end of an attempt on {@code s}, whatever its outcome. */
+    public void end(Slot<E> s) {
+        int left = s.outstanding.decrementAndGet();
+        CompletableFuture<Void> drained = s.drained;
+        if (drained != null && left == 0) {
+            finishDrain(s);
+        }
+    }
+
+    public void onSuccess(Slot<E> s, long start, long now) {
+        long latency = now - start;
+        s.observeLatency(now, latency, tau);
+        if (s.consecutiveFailures.get() != 0) {
+            s.consecutiveFailures.set(0);
+        }
+        s.breaker().onSuccess(latency, TimeUnit.NANOSECONDS);
+        s.meters().recordSuccess(latency);
+        if (s.state.get() == Slot.RECOVERING && s.recoverySuccesses.incrementAndGet() >= settings.failbackSuccesses()) {
+            restore(s, Slot.RECOVERING, now);
+        }
+    }
+
+    /** A failed attempt; {@code counted} is false for caller errors, which say nothing bad about the endpoint. */
+    public void onFailure(Slot<E> s, long start, long now, Throwable failure, boolean counted) {
+        if (!counted) {
+            onSuccess(s, start, now);
+            return;
+        }
+        long latency = now - start;
+        s.failures.incrementAndGet();
+        s.observeFailure(now, latency, tau);
+        s.meters().recordFailure(latency, true);
+        int failures = s.consecutiveFailures.incrementAndGet();
+        CircuitBreaker breaker = s.breaker();
+        breaker.onError(latency, TimeUnit.NANOSECONDS, failure);
+        int st = s.state.get();
+        if (st == Slot.HEALTHY) {
+            if (failures >= settings.consecutiveFailures()) {
+                eject(s, Slot.HEALTHY, EjectionReason.CONSECUTIVE_FAILURES, now);
+            } else if (breaker.getState() == CircuitBreaker.State.OPEN) {
+                eject(s, Slot.HEALTHY, EjectionReason.FAILURE_RATE, now);
+            }
+        } else if (st == Slot.RECOVERING) {
+            eject(s, Slot.RECOVERING, EjectionReason.RECOVERY_FAILED, now);
+        }
+    }
+
+    // ---------------------------------------------------------------- selection
+
+    private Slot<E> choose(Slot<E>[] candidates, long now, Slot<E>[] tried, int triedCount) {
+        int n = candidates.length;
+        if (n == 0) {
+            return null;
+        }
+        if (tried == null) {
+            if (n == 1) {
+                return candidates[0];
+            }
+            // Power of two choices: two distinct random candidates, the cheaper wins.
+            ThreadLocalRandom random = ThreadLocalRandom.current();
+            int i = random.nextInt(n);
+            int j = random.nextInt(n - 1);
+            if (j >= i) {
+                j++;
+            }
+            Slot<E> a = candidates[i];
+            Slot<E> b = candidates[j];
+            return a.cost(now, tau) <= b.cost(now, tau) ? a : b;
+        }
+        Slot<E> best = null;
+        double bestCost = 0;
+        for (Slot<E> s : candidates) {
+            if (!contains(tried, triedCount, s)) {
+                double c = s.cost(now, tau);
+                if (best == null || c < bestCost) {
+                    best = s;
+                    bestCost = c;
+                }
+            }
+        }
+        return best;
+    }
+
+    private Slot<E> trial(Plan<E> p, long now, Slot<E>[] tried, int triedCount) {
+        for (Slot<E> s : p.recovering) {
+            long due = s.nextTrialAt.get();
+            if (now - due >= 0 && s.state.get() == Slot.RECOVERING && (tried == null || !contains(tried, triedCount, s))
+                    && s.nextTrialAt.compareAndSet(due, now + settings.trialIntervalNanos())) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private static boolean contains(Object[] array, int count, Object o) {
+        for (int i = 0; i < count; i++) {
+            if (array[i] == o) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private String describeEmpty(Plan<E> p, boolean retry) {
+        Slot<E>[] slots = active;
+        if (slots.length == 0) {
+            return "router '" + settings.name() + "' has no endpoints (all removed or draining)";
+        }
+        if (retry) {
+            return "router '" + settings.name() + "' has no untried endpoint left among " + Arrays.toString(slots);
+        }
+        StringBuilder b = new StringBuilder("router '").append(settings.name())
+                .append("' has no healthy endpoint and panic routing is disabled: ");
+        for (int i = 0; i < slots.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(slots[i].endpoint().id()).append('=').append(slots[i].publicState());
+        }
+        return b.toString();
+    }
+
+    // ---------------------------------------------------------------- state machine
+
+    private void eject(Slot<E> s, int from, EjectionReason reason, long now) {
+        if (!s.state.compareAndSet(from, Slot.EJECTED)) {
+            return;
+        }
+        int n = s.ejections;
+        if (from == Slot.HEALTHY) {
+            // The multiplier decays by one for each maximum ejection time spent healthy, as Envoy's does per interval.
+            long healthyFor = Math.max(0, now - s.restoredAt);
+            n = (int) Math.max(0, n - healthyFor / settings.maxEjectionNanos());
+        }
+        n++;
+        s.ejections = n;
+        long base = settings.baseEjectionNanos();
+        long duration = n > settings.maxEjectionNanos() / base ? settings.maxEjectionNanos() : Math.min(base * n, settings.maxEjectionNanos());
+        s.ejectedUntil = now + duration;
+        s.consecutiveFailures.set(0);
+        publish();
+        emit(new FailoverEvent.Ejected(s.endpoint(), reason, Duration.ofNanos(duration), n));
+    }
+
+    private void markUnhealthy(Slot<E> s) {
+        if (s.state.compareAndSet(Slot.HEALTHY, Slot.UNHEALTHY)) {
+            publish();
+            emit(new FailoverEvent.Ejected(s.endpoint(), EjectionReason.HEALTH_CHECK, Duration.ZERO, s.ejections));
+        }
+    }
+
+    private void restore(Slot<E> s, int from, long now) {
+        if (!s.state.compareAndSet(from, Slot.HEALTHY)) {
+            return;
+        }
+        s.restoredAt = now;
+        s.consecutiveFailures.set(0);
+        s.resetLatency(now);
+        // Old failures must not re-open the breaker on the first new one.
+        s.breaker().reset();
+        publish();
+        emit(new FailoverEvent.Restored(s.endpoint()));
+    }
+
+    private void expire(Plan<E> p, long now) {
+        for (Slot<E> s : p.ejected) {
+            if (s.state.get() == Slot.EJECTED && now - s.ejectedUntil >= 0) {
+                int target = s.probeHealthy ? Slot.RECOVERING : Slot.UNHEALTHY;
+                if (target == Slot.RECOVERING) {
+                    s.recoverySuccesses.set(0);
+                    s.nextTrialAt.set(now);
+                }
+                s.state.compareAndSet(Slot.EJECTED, target);
+            }
+        }
+        // Publish even when nothing expired: the plan's expiry time may have been read before an ejection set it.
+        publish();
+    }
+
+    /** Feeds one active probe result; called by the single probing task only. */
+    public void onProbe(Slot<E> s, boolean healthy, long now) {
+        if (healthy) {
+            s.probeFailures = 0;
+            s.probeSuccesses++;
+            if (!s.probeHealthy && s.probeSuccesses >= settings.healthyThreshold()) {
+                s.probeHealthy = true;
+            }
+            int st = s.state.get();
+            if (st == Slot.UNHEALTHY && s.probeHealthy) {
+                restore(s, Slot.UNHEALTHY, now);
+            } else if (st == Slot.RECOVERING && s.recoverySuccesses.incrementAndGet() >= settings.failbackSuccesses()) {
+                restore(s, Slot.RECOVERING, now);
+            }
+        } else {
+            s.probeSuccesses = 0;
+            s.probeFailures++;
+            if (s.probeHealthy && s.probeFailures >= settings.unhealthyThreshold()) {
+                s.probeHealthy = false;
+            }
+            int st = s.state.get();
+            if (st == Slot.HEALTHY && !s.probeHealthy) {
+                markUnhealthy(s);
+            } else if (st == Slot.RECOVERING) {
+                eject(s, Slot.RECOVERING, EjectionReason.RECOVERY_FAILED, now);
+            }
+        }
+    }
+
+    /**
+     * Publishes a plan that reflects every state change announced so far. Lock-free: announce
+     * by bumping the version, then keep computing and CAS-publishing until the published plan is
+     * at least as new as the announcement.
+     */
+    private void publish() {
+        long wanted = version.incrementAndGet();
+        while (true) {
+            Plan<E> current = plan.get();
+            if (current.version >= wanted) {
+                return;
+            }
+            long seen = version.get();
+            Plan<E> next = Plan.compute(active, settings.overprovisioning(), settings.panicThreshold(), seen);
+            if (plan.compareAndSet(current, next)) {
+                announce(current, next);
+                if (seen >= wanted) {
+                    return;
+                }
+            }
+        }
+    }
+
+    private void announce(Plan<E> before, Plan<E> after) {
+        if (before.panic != after.panic) {
+            emit(new FailoverEvent.Panic(after.panic, after.healthPercent));
+        }
+        if (!before.sameSplit(after) && before.load.length > 0 && after.load.length > 0
+                && Arrays.equals(before.priorities, after.priorities)) {
+            emit(new FailoverEvent.Failover(after.priorityList(), before.loadList(), after.loadList()));
+        }
+    }
+
+    private void emit(FailoverEvent event) {
+        LOG.debug("router '{}': {}", settings.name(), event);
+        for (FailoverListener listener : settings.listeners()) {
+            try {
+                listener.onEvent(event);
+            } catch (RuntimeException e) {
+                LOG.warn("router '{}': listener {} failed on {}", settings.name(), listener, event, e);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- endpoint set
+
+    private Slot<E> newSlot(Endpoint<E> e, long now) {
+        CircuitBreaker breaker = CircuitBreaker.of(settings.name() + "/" + e.id(), settings.breakerConfig());
+        Slot<E>[] holder = newArray(1);
+        SlotMeters meters = settings.registry() == null ? SlotMeters.disabled()
+                : SlotMeters.register(settings.registry(), settings.name(), e.id(), e.region(), holder,
+                        h -> h[0] == null ? 0 : h[0].publicState().ordinal());
+        Slot<E> slot = new Slot<>(e, breaker, meters, now);
+        holder[0] = slot;
+        return slot;
+    }
+
+    /** Adds an endpoint; it takes traffic at once. */
+    public void add(Endpoint<E> endpoint) {
+        synchronized (admin) {
+            if (find(endpoint.id()) != null || findDraining(endpoint.id()) != null) {
+                throw new IllegalArgumentException("router '" + settings.name() + "' already has an endpoint with id " + endpoint.id());
+            }
+            List<Slot<E>> slots = new ArrayList<>(Arrays.asList(active));
+            slots.add(newSlot(endpoint, ticker.read()));
+            active = toArray(slots);
+        }
+        publish();
+    }
+
+    /** Removes an endpoint at once; its in-flight calls finish normally. Returns false if unknown. */
+    public boolean remove(String id) {
+        Slot<E> removed;
+        synchronized (admin) {
+            removed = find(id);
+            if (removed == null) {
+                Slot<E> draining = findDraining(id);
+                if (draining == null) {
+                    return false;
+                }
+                drainingSlots.remove(draining);
+                draining.meters().remove();
+                draining.drained.complete(null);
+                return true;
+            }
+            active = without(removed);
+        }
+        publish();
+        removed.meters().remove();
+        return true;
+    }
+
+    /** Stops new calls to an endpoint; the future completes (and the endpoint is gone) when its in-flight calls end. */
+    public CompletableFuture<Void> drain(String id) {
+        Slot<E> slot;
+        synchronized (admin) {
+            Slot<E> draining = findDraining(id);
+            if (draining != null) {
+                return draining.drained;
+            }
+            slot = find(id);
+            if (slot == null) {
+                throw new IllegalArgumentException("router '" + settings.name() + "' has no endpoint with id " + id);
+            }
+            active = without(slot);
+            drainingSlots.add(slot);
+            slot.drained = new CompletableFuture<>();
+        }
+        publish();
+        if (slot.outstanding.get() == 0) {
+            finishDrain(slot);
+        }
+        return slot.drained;
+    }
+
+    private void finishDrain(Slot<E> s) {
+        boolean mine;
+        synchronized (admin) {
+            mine = drainingSlots.remove(s);
+        }
+        if (mine) {
+            s.meters().remove();
+            s.drained.complete(null);
+        }
+    }
+
+    /** Changes an endpoint's weight. */
+    public void reweight(String id, int weight) {
+        synchronized (admin) {
+            Slot<E> slot = find(id);
+            if (slot == null) {
+                throw new IllegalArgumentException("router '" + settings.name() + "' has no active endpoint with id " + id);
+            }
+            slot.endpoint(slot.endpoint().withWeight(weight));
+        }
+        publish();
+    }
+
+    private Slot<E> find(String id) {
+        for (Slot<E> s : active) {
+            if (s.endpoint().id().equals(id)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private Slot<E> findDraining(String id) {
+        for (Slot<E> s : drainingSlots) {
+            if (s.endpoint().id().equals(id)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private Slot<E>[] without(Slot<E> removed) {
+        List<Slot<E>> slots = new ArrayList<>(Arrays.asList(active));
+        slots.remove(removed);
+        return toArray(slots);
+    }
+
+    private static <E> Slot<E>[] newArray(int n) {
+        return Slot.array(n);
+    }
+
+    private static <E> Slot<E>[] toArray(List<Slot<E>> slots) {
+        return slots.toArray(newArray(0));
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /** Endpoints that may be probed (active, not draining). */
+    public Slot<E>[] activeSlots() {
+        return active;
+    }
+
+    public Plan<E> plan() {
+        return plan.get();
+    }
+
+    /** Applies due time-based transitions (ejection expiry) without picking. */
+    public void tick() {
+        Plan<E> p = plan.get();
+        long now = ticker.read();
+        if (p.hasExpiry && now - p.nextExpiry >= 0) {
+            expire(p, now);
+        }
+    }
+
+    public List<EndpointStatus<E>> statuses() {
+        List<EndpointStatus<E>> out = new ArrayList<>();
+        List<Slot<E>> all = new ArrayList<>(Arrays.asList(active));
+        synchronized (admin) {
+            all.addAll(drainingSlots);
+        }
+        for (Slot<E> s : all) {
+            out.add(new EndpointStatus<>(s.endpoint(), s.publicState(), s.outstanding.get(),
+                    Duration.ofNanos((long) s.ewmaNanos()), s.consecutiveFailures.get(), s.ejections,
+                    s.requests.get(), s.failures.get()));
+        }
+        return out;
+    }
+
+    /** Removes all meters; the balancer must not be used afterwards. */
+    public void close() {
+        synchronized (admin) {
+            for (Slot<E> s : active) {
+                s.meters().remove();
+            }
+            for (Slot<E> s : drainingSlots) {
+                s.meters().remove();
+            }
+        }
+    }
+
+    public String name() {
+        return Objects.requireNonNull(settings.name());
+    }
+}

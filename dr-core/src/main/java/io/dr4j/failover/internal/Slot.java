@@ -1,0 +1,157 @@
+package io.dr4j.failover.internal;
+
+import io.dr4j.failover.Endpoint;
+import io.dr4j.failover.EndpointState;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The router's live state for one endpoint. The hot path touches only atomics and volatile
+ * fields; the state machine moves by compare-and-set so that exactly one thread performs (and
+ * reports) each transition.
+ *
+ * <p>The latency average is a peak EWMA over time (Finagle's "peak EWMA"): a sample above the
+ * average replaces it at once, a lower one pulls it down with weight growing with the time since
+ * the last sample; when read, it decays toward zero with idle time so that a slow endpoint that
+ * lost all its traffic is tried again. Its two fields are updated without a common lock: a race
+ * loses one sample, which a statistic can afford.
+ */
+public final class Slot<E> {
+
+    public static final int HEALTHY = 0;
+    public static final int EJECTED = 1;
+    public static final int RECOVERING = 2;
+    public static final int UNHEALTHY = 3;
+
+    private static final double MAX_EWMA_NANOS = 60e9;
+
+    private volatile Endpoint<E> endpoint;
+    private final CircuitBreaker breaker;
+    private final SlotMeters meters;
+
+    public final AtomicInteger outstanding = new AtomicInteger();
+    public final AtomicInteger state = new AtomicInteger(HEALTHY);
+    public final AtomicInteger consecutiveFailures = new AtomicInteger();
+    public final AtomicInteger recoverySuccesses = new AtomicInteger();
+    public final AtomicLong nextTrialAt = new AtomicLong();
+    public final AtomicLong requests = new AtomicLong();
+    public final AtomicLong failures = new AtomicLong();
+
+    /** When the current ejection ends (ticker nanos); meaningful in EJECTED only. */
+    public volatile long ejectedUntil;
+    /** Ejections counted for the growing ejection time; written by the thread that won the ejecting CAS. */
+    public volatile int ejections;
+    /** When the endpoint last became healthy, for the decay of {@link #ejections}. */
+    public volatile long restoredAt;
+    /** The verdict of active probes, with hysteresis; true when no probes are configured. */
+    public volatile boolean probeHealthy = true;
+    /** Probe streaks; touched only by the single probing task. */
+    public int probeSuccesses;
+    public int probeFailures;
+
+    private volatile double ewmaNanos;
+    private volatile long ewmaStamp;
+
+    /** Set once when the endpoint is drained; completed when its last in-flight call ends. */
+    public volatile CompletableFuture<Void> drained;
+
+    public Slot(Endpoint<E> endpoint, CircuitBreaker breaker, SlotMeters meters, long now) {
+        this.endpoint = endpoint;
+        this.breaker = breaker;
+        this.meters = meters;
+        this.ewmaStamp = now;
+        this.restoredAt = now;
+    }
+
+    /** A typed array of slots (Java cannot create generic arrays directly). */
+    @SuppressWarnings("unchecked")
+    public static <E> Slot<E>[] array(int n) {
+        return (Slot<E>[]) new Slot<?>[n];
+    }
+
+    @SuppressWarnings("unchecked")
+    static <E> Slot<E>[][] matrix(int n) {
+        return (Slot<E>[][]) new Slot<?>[n][];
+    }
+
+    public Endpoint<E> endpoint() {
+        return endpoint;
+    }
+
+    public void endpoint(Endpoint<E> replacement) {
+        this.endpoint = replacement;
+    }
+
+    public CircuitBreaker breaker() {
+        return breaker;
+    }
+
+    public SlotMeters meters() {
+        return meters;
+    }
+
+    /** The P2C cost: expected wait if one more call is added, scaled down by weight. */
+    public double cost(long now, double tauNanos) {
+        double e = ewmaNanos;
+        long idle = now - ewmaStamp;
+        if (idle > 0) {
+            e = e * tauNanos / (tauNanos + idle);
+        }
+        // A floor of 1 µs keeps outstanding counts decisive between endpoints with no history.
+        return (outstanding.get() + 1) * Math.max(e, 1_000.0) / endpoint.weight();
+    }
+
+    /** Folds one latency sample into the average. */
+    public void observeLatency(long now, long sampleNanos, double tauNanos) {
+        double sample = Math.min(sampleNanos, MAX_EWMA_NANOS);
+        double e = ewmaNanos;
+        long dt = Math.max(0, now - ewmaStamp);
+        if (sample > e) {
+            e = sample;
+        } else {
+            double w = Math.exp(-dt / tauNanos);
+            e = e * w + sample * (1 - w);
+        }
+        ewmaNanos = e;
+        ewmaStamp = now;
+    }
+
+    /** A failure weighs as at least twice the current average (and 1 ms), so dead endpoints that fail fast do not look fast. */
+    public void observeFailure(long now, long latencyNanos, double tauNanos) {
+        double penalty = Math.max(Math.max(latencyNanos, 2 * ewmaNanos), 1_000_000.0);
+        observeLatency(now, (long) Math.min(penalty, MAX_EWMA_NANOS), tauNanos);
+    }
+
+    /** Forgets the latency history: a restored endpoint starts afresh, as a new one would, instead of carrying its failure penalties. */
+    public void resetLatency(long now) {
+        ewmaNanos = 0;
+        ewmaStamp = now;
+    }
+
+    public double ewmaNanos() {
+        return ewmaNanos;
+    }
+
+    public EndpointState publicState() {
+        if (drained != null) {
+            return EndpointState.DRAINING;
+        }
+        switch (state.get()) {
+            case EJECTED:
+                return EndpointState.EJECTED;
+            case RECOVERING:
+                return EndpointState.RECOVERING;
+            case UNHEALTHY:
+                return EndpointState.UNHEALTHY;
+            default:
+                return EndpointState.HEALTHY;
+        }
+    }
+
+    @Override
+    public String toString() {
+        return endpoint.id();
+    }
+}

@@ -1,0 +1,19 @@
+package io.dr4j.failover;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** A ticker that moves only when told to. Thread-safe. */
+final class FakeTicker implements Ticker {
+
+    private final AtomicLong nanos = new AtomicLong(1_000_000_000L);
+
+    @Override
+    public long read() {
+        return nanos.get();
+    }
+
+    void advance(Duration d) {
+        nanos.addAndGet(d.toNanos());
+    }
+}
