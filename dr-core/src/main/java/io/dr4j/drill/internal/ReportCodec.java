@@ -142,8 +142,12 @@ public final class ReportCodec {
         }
         b.append('\n');
         if (f.files() > 0 || f.chunksVerified() > 0) {
-            b.append("  data       ").append(f.files()).append(" files, ").append(bytes(f.bytesRestored())).append(" restored; ")
-                    .append(f.chunksVerified()).append(" chunks, ").append(bytes(f.bytesVerified())).append(" verified\n");
+            b.append("  data       ").append(f.files()).append(" files, ").append(bytes(f.bytesRestored())).append(" restored, ")
+                    .append(bytes(f.bytesVerified())).append(" authenticated");
+            if (f.chunksVerified() > 0) {
+                b.append(" (").append(f.chunksVerified()).append(" chunks verified before the restore)");
+            }
+            b.append('\n');
         }
         if (r.findings().isEmpty()) {
             b.append("  findings   none\n");
