@@ -58,7 +58,7 @@ class RecoveryScheduleTest {
         List<DrillReport> reports = new CopyOnWriteArrayList<>();
         DrillRunner runner = DrillRunner.builder(repo).objectives(DrillFixtures.objectives(Duration.ofHours(1), Duration.ofHours(1)))
                 .scratchDirectory(tmp.resolve("scratch")).clock(clock).build();
-        try (RecoverySchedule schedule = RecoverySchedule.builder(executor)
+        RecoverySchedule schedule = RecoverySchedule.builder(executor)
                 .backup(repo, source, BackupOptions::defaults, Duration.ZERO, Duration.ofHours(1))
                 .drill(runner, Duration.ofMillis(200), Duration.ofHours(1))
                 .onBackup(snapshots::add)
@@ -66,8 +66,11 @@ class RecoveryScheduleTest {
                     reports.add(r);
                     drilled.countDown();
                 })
-                .build().start()) {
+                .build().start();
+        try {
             assertThat(drilled.await(30, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            schedule.close();
         }
 
         assertThat(snapshots).hasSize(1);

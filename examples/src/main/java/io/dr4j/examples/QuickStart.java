@@ -141,7 +141,7 @@ public final class QuickStart {
                 List<String> before = calls(client, 5);
                 say("5 calls answered by: %s", before);
                 say("killing the primary region (us-east)...");
-                east.close();
+                east.kill();
                 List<String> after = calls(client, 5);
                 say("5 calls answered by: %s", after);
                 if (!after.stream().allMatch("eu-west"::equals)) {

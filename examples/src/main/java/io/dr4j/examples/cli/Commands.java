@@ -104,7 +104,7 @@ final class Commands {
                 tags.forEach(b::tag);
                 labels.forEach(b::label);
                 Snapshot s = repo.backup(source, b.build());
-                bar.close();
+                bar.finish();
                 if (json) {
                     printJson(snapshotJson(s));
                 } else {
@@ -144,7 +144,7 @@ final class Commands {
                 SnapshotId id = resolve(repo, snapshot, filter(tags, labels));
                 RestoreResult r = repo.restore(id, target, RestoreOptions.builder().replaceExisting(replace).delta(!noDelta)
                         .progress(listener(bar)).build());
-                bar.close();
+                bar.finish();
                 if (json) {
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("snapshot", r.snapshot().value());

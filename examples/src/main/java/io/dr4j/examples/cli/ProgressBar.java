@@ -21,6 +21,7 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
     private volatile long done;
     private volatile long total;
     private volatile boolean drawn;
+    private boolean finished;
 
     ProgressBar(PrintStream err, String label) {
         this.err = err;
@@ -39,6 +40,9 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
     }
 
     private synchronized void draw(long now) {
+        if (finished) {
+            return;
+        }
         long t = total;
         long d = Math.min(done, t);
         int filled = t <= 0 ? WIDTH : (int) (WIDTH * d / t);
@@ -50,11 +54,17 @@ final class ProgressBar implements ProgressListener, AutoCloseable {
         drawn = true;
     }
 
-    @Override
-    public void close() {
-        if (drawn) {
+    /** Draws the final state and ends the line, if anything was drawn. Idempotent. */
+    synchronized void finish() {
+        if (drawn && !finished) {
             draw(System.nanoTime());
             err.println();
         }
+        finished = true;
+    }
+
+    @Override
+    public void close() {
+        finish();
     }
 }

@@ -35,7 +35,7 @@ class CliRoundTripTest {
 
     @AfterAll
     static void stopS3() throws Exception {
-        s3.close();
+        s3.stop();
     }
 
     private final CliRunner cli = new CliRunner(Map.of("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY,
@@ -89,8 +89,10 @@ class CliRoundTripTest {
         assertThat(Files.readString(key).strip()).matches("[0-9a-f]{64}");
 
         Path source = checkpoint(1);
-        CliRunner.Result b1 = cli.run(args(repo, key, "backup", source.toString(), "--tag", "nightly", "--label", "model=llama", "--json"));
+        CliRunner.Result b1 = cli.run(args(repo, key, "backup", source.toString(), "--tag", "nightly", "--label", "model=llama", "--json",
+                "--progress"));
         assertThat(b1.exitCode()).as(b1.err()).isZero();
+        assertThat(b1.err()).as("progress bar on stderr").contains("backup  [", "100%");
         String first = JSON.readTree(b1.out()).get("id").asText();
 
         checkpoint(2);

@@ -10,7 +10,7 @@ import org.jclouds.blobstore.BlobStoreContext;
  * An in-process S3Proxy on an ephemeral loopback port over jclouds' in-memory store, with static
  * test credentials (as in dr-aws's tests).
  */
-final class S3ProxyServer implements AutoCloseable {
+final class S3ProxyServer {
 
     static final String ACCESS_KEY = "dr4j-test-access";
     static final String SECRET_KEY = "dr4j-test-secret-0123456789";
@@ -37,8 +37,7 @@ final class S3ProxyServer implements AutoCloseable {
         context.getBlobStore().createContainerInLocation(null, bucket);
     }
 
-    @Override
-    public void close() throws Exception {
+    void stop() throws Exception {
         proxy.stop();
         context.close();
     }
