@@ -1,0 +1,436 @@
+package io.dr4j.bench.s3;
+
+import io.dr4j.aws.S3BlobStore;
+import io.dr4j.bench.CheckpointWorkload;
+import io.dr4j.storage.BlobKey;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.gaul.s3proxy.AuthenticationType;
+import org.gaul.s3proxy.S3Proxy;
+import org.jclouds.ContextBuilder;
+import org.jclouds.blobstore.BlobStoreContext;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.transfer.s3.S3TransferManager;
+import software.amazon.awssdk.transfer.s3.model.FileDownload;
+import software.amazon.awssdk.transfer.s3.model.FileUpload;
+
+/**
+ * Side-by-side S3 upload and download of the DESIGN §7 checkpoint (8 × 256 MiB of random bytes
+ * plus a config file) against one S3Proxy on loopback ({@code filesystem-nio2} in a temporary
+ * directory), in the same run: dr4j's {@link S3BlobStore} (parallel multipart, parallel ranged
+ * reads), the AWS S3 Transfer Manager on the Java (CRT-less) async client (multipart uploads;
+ * downloads through a plain async client, see below), and {@code rclone} if it is installed. Every download is compared byte for byte with the source.
+ * Prints tool, direction, seconds, MB/s (10^6 bytes) and the ratio to the best tool.
+ *
+ * <pre>
+ * mvn -B -q -pl dr-bench -am package -DskipTests
+ * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.s3.S3SideBySide [--shards 8] [--shard-mib 256]
+ *      [--part-mib 16] [--concurrency 8] [--rounds 1] [--tools dr4j,tm,rclone]
+ * </pre>
+ *
+ * Each tool uploads all shards to its own prefix, downloads them into an empty directory, and
+ * its objects are deleted before the next tool runs; with {@code --rounds N} the tools take turns
+ * N times and the best time of each is reported. All tools share the machine with S3Proxy, so
+ * the figures are for this loopback setup only; run it on a quiet machine.
+ */
+public final class S3SideBySide {
+
+    private static final String BUCKET = "bench";
+
+    private final Path work;
+    private final List<Path> files;
+    private final long totalBytes;
+    private final long partSize;
+    private final int concurrency;
+    private final URI endpoint;
+    private final String accessKey;
+    private final String secretKey;
+    private int filesAtOnce = 4;
+    private boolean md5 = true;
+
+    private S3SideBySide(Path work, List<Path> files, long partSize, int concurrency, URI endpoint,
+            String accessKey, String secretKey) throws IOException {
+        this.work = work;
+        this.files = files;
+        long total = 0;
+        for (Path f : files) {
+            total += Files.size(f);
+        }
+        this.totalBytes = total;
+        this.partSize = partSize;
+        this.concurrency = concurrency;
+        this.endpoint = endpoint;
+        this.accessKey = accessKey;
+        this.secretKey = secretKey;
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        Map<String, String> options = parse(args);
+        int shards = Integer.parseInt(options.getOrDefault("shards", "8"));
+        long shardMib = Long.parseLong(options.getOrDefault("shard-mib", "256"));
+        long partSize = Long.parseLong(options.getOrDefault("part-mib", "16")) << 20;
+        int concurrency = Integer.parseInt(options.getOrDefault("concurrency", "8"));
+        int rounds = Integer.parseInt(options.getOrDefault("rounds", "1"));
+        List<String> tools = List.of(options.getOrDefault("tools", "dr4j,tm,rclone").split(","));
+
+        Path work = Files.createTempDirectory("dr4j-s3-bench");
+        try {
+            Path data = work.resolve("data");
+            CheckpointWorkload workload = new CheckpointWorkload(shards, shardMib << 20, 20261126L);
+            List<Path> files = new ArrayList<>(workload.writeVersion1(data));
+            files.add(data.resolve("config.json"));
+            Path s3dir = Files.createDirectories(work.resolve("s3proxy"));
+            Properties properties = new Properties();
+            properties.setProperty("jclouds.filesystem.basedir", s3dir.toString());
+            SecureRandom random = new SecureRandom();
+            String accessKey = "bench-" + HexFormat.of().formatHex(random.generateSeed(4));
+            String secretKey = HexFormat.of().formatHex(random.generateSeed(16));
+            try (BlobStoreContext context = ContextBuilder.newBuilder("filesystem-nio2").overrides(properties)
+                    .credentials("identity", "credential").build(BlobStoreContext.class)) {
+                context.getBlobStore().createContainerInLocation(null, BUCKET);
+                S3Proxy proxy = S3Proxy.builder().blobStore(context.getBlobStore())
+                        .endpoint(URI.create("http://127.0.0.1:0"))
+                        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
+                        // the Transfer Manager's Java multipart client sends x-amz-mp-object-size,
+                        // which S3Proxy otherwise refuses with 501
+                        .ignoreUnknownHeaders(true)
+                        .build();
+                proxy.start();
+                try {
+                    URI endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
+                    S3SideBySide bench = new S3SideBySide(work, files, partSize, concurrency, endpoint, accessKey, secretKey);
+                    System.out.printf(Locale.ROOT, "workload: %d files, %.1f MB; part %d MiB, concurrency %d; S3Proxy %s (filesystem-nio2)%n",
+                            files.size(), bench.totalBytes / 1e6, partSize >> 20, concurrency, endpoint);
+                    bench.filesAtOnce = Integer.parseInt(options.getOrDefault("dr4j-files", "4"));
+                    bench.md5 = Boolean.parseBoolean(options.getOrDefault("dr4j-md5", "true"));
+                    bench.run(tools, rounds);
+                } finally {
+                    proxy.stop();
+                }
+            }
+        } finally {
+            deleteTree(work);
+        }
+    }
+
+    private record Result(String tool, String direction, double seconds) {
+    }
+
+    private void run(List<String> tools, int rounds) throws Exception {
+        Map<String, Result> best = new LinkedHashMap<>();
+        List<String> notes = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            for (String tool : tools) {
+                double[] times;
+                switch (tool) {
+                    case "dr4j" -> times = dr4j();
+                    case "tm" -> times = transferManager();
+                    case "rclone" -> {
+                        if (!rcloneInstalled()) {
+                            if (round == 0) {
+                                notes.add("rclone: not installed (apt-get install rclone)");
+                            }
+                            continue;
+                        }
+                        times = rclone();
+                    }
+                    default -> throw new IllegalArgumentException("unknown tool " + tool + " (dr4j, tm, rclone)");
+                }
+                keepBest(best, new Result(label(tool), "upload", times[0]));
+                keepBest(best, new Result(label(tool), "download", times[1]));
+            }
+        }
+        System.out.printf(Locale.ROOT, "%-34s %-9s %9s %9s %8s%n", "tool", "direction", "seconds", "MB/s", "vs best");
+        for (String direction : List.of("upload", "download")) {
+            double fastest = best.values().stream().filter(r -> r.direction().equals(direction))
+                    .mapToDouble(Result::seconds).min().orElse(Double.NaN);
+            for (Result r : best.values()) {
+                if (r.direction().equals(direction)) {
+                    System.out.printf(Locale.ROOT, "%-34s %-9s %9.2f %9.1f %8.2f%n", r.tool(), direction, r.seconds(),
+                            totalBytes / 1e6 / r.seconds(), r.seconds() / fastest);
+                }
+            }
+        }
+        notes.forEach(System.out::println);
+    }
+
+    private static void keepBest(Map<String, Result> best, Result r) {
+        best.merge(r.tool() + "/" + r.direction(), r, (a, b) -> a.seconds() <= b.seconds() ? a : b);
+    }
+
+    private String label(String tool) {
+        return switch (tool) {
+            case "dr4j" -> "dr4j S3BlobStore";
+            case "tm" -> "AWS S3 Transfer Manager (Java)";
+            default -> "rclone " + rcloneVersion();
+        };
+    }
+
+    // ------------------------------------------------------------------------------------ dr4j
+
+    @FunctionalInterface
+    private interface FileTask {
+        void run(Path file) throws IOException;
+    }
+
+    private void runAll(ExecutorService pool, FileTask task) throws Exception {
+        List<Future<?>> futures = new ArrayList<>();
+        for (Path f : files) {
+            futures.add(pool.submit(() -> {
+                task.run(f);
+                return null;
+            }));
+        }
+        for (Future<?> f : futures) {
+            f.get();
+        }
+    }
+
+    private double[] dr4j() throws Exception {
+        Path out = freshDir("out-dr4j");
+        double[] times;
+        try (S3BlobStore store = S3BlobStore.builder(BUCKET)
+                .endpoint(endpoint).pathStyle(true).s3Compatible(true).conditionalPuts(false)
+                .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+                .keyPrefix("dr4j").partSize(partSize).concurrency(concurrency).contentMd5(md5)
+                .build()) {
+            ExecutorService pool = Executors.newFixedThreadPool(filesAtOnce);
+            try {
+                long t0 = System.nanoTime();
+                runAll(pool, f -> store.put(BlobKey.of(f.getFileName().toString()), f));
+                double up = seconds(t0);
+                long t1 = System.nanoTime();
+                runAll(pool, f -> {
+                    try (InputStream in = store.get(BlobKey.of(f.getFileName().toString()))) {
+                        Files.copy(in, out.resolve(f.getFileName()), StandardCopyOption.REPLACE_EXISTING);
+                    }
+                });
+                double down = seconds(t1);
+                times = new double[] {up, down};
+            } finally {
+                pool.shutdownNow();
+            }
+            verify("dr4j", out);
+            for (Path f : files) {
+                store.delete(BlobKey.of(f.getFileName().toString()));
+            }
+            return times;
+        } finally {
+            deleteTree(out);
+        }
+    }
+
+    // ------------------------------------------------------------------------ Transfer Manager
+
+    private S3AsyncClient asyncClient(boolean multipart) {
+        return S3AsyncClient.builder()
+                .endpointOverride(endpoint).forcePathStyle(true).region(Region.US_EAST_1)
+                .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+                .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+                .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                .multipartEnabled(multipart)
+                .multipartConfiguration(c -> c.minimumPartSizeInBytes(partSize).thresholdInBytes(partSize)
+                        .apiCallBufferSizeInBytes(partSize * concurrency))
+                .build();
+    }
+
+    /**
+     * Uploads with the Java multipart client (parallel parts, all files at once). Downloads with
+     * a plain async client, one GET per file, all files at once: the Java multipart download
+     * fetches by part number, and S3Proxy answers part-number GETs without the Content-Range
+     * the SDK requires ("Content range header is missing").
+     */
+    private double[] transferManager() throws Exception {
+        Path out = freshDir("out-tm");
+        try (S3AsyncClient uploadClient = asyncClient(true);
+                S3AsyncClient downloadClient = asyncClient(false);
+                S3TransferManager up = S3TransferManager.builder().s3Client(uploadClient).build();
+                S3TransferManager down = S3TransferManager.builder().s3Client(downloadClient).build()) {
+            long t0 = System.nanoTime();
+            List<CompletableFuture<?>> uploads = new ArrayList<>();
+            for (Path f : files) {
+                FileUpload upload = up.uploadFile(u -> u.source(f)
+                        .putObjectRequest(p -> p.bucket(BUCKET).key("tm/" + f.getFileName())));
+                uploads.add(upload.completionFuture());
+            }
+            CompletableFuture.allOf(uploads.toArray(CompletableFuture[]::new)).join();
+            double upSeconds = seconds(t0);
+            long t1 = System.nanoTime();
+            List<CompletableFuture<?>> downloads = new ArrayList<>();
+            for (Path f : files) {
+                FileDownload download = down.downloadFile(d -> d.destination(out.resolve(f.getFileName()))
+                        .getObjectRequest(g -> g.bucket(BUCKET).key("tm/" + f.getFileName())));
+                downloads.add(download.completionFuture());
+            }
+            CompletableFuture.allOf(downloads.toArray(CompletableFuture[]::new)).join();
+            double downSeconds = seconds(t1);
+            verify("Transfer Manager", out);
+            for (Path f : files) {
+                uploadClient.deleteObject(d -> d.bucket(BUCKET).key("tm/" + f.getFileName())).join();
+            }
+            return new double[] {upSeconds, downSeconds};
+        } finally {
+            deleteTree(out);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ rclone
+
+    private static boolean rcloneInstalled() {
+        try {
+            Process p = new ProcessBuilder("rclone", "version").redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+
+    private static String rcloneVersion() {
+        try {
+            Process p = new ProcessBuilder("rclone", "version").redirectErrorStream(true).start();
+            String first = new String(p.getInputStream().readAllBytes()).lines().findFirst().orElse("");
+            p.waitFor(30, TimeUnit.SECONDS);
+            return first.replace("rclone ", "").trim();
+        } catch (IOException | InterruptedException e) {
+            return "";
+        }
+    }
+
+    private double[] rclone() throws Exception {
+        Path out = freshDir("out-rclone");
+        Path config = Files.writeString(work.resolve("rclone.conf"), "");
+        try {
+            // rclone's defaults (4 transfers × 4 parts) except the part size, which all tools share
+            List<String> common = List.of("--config", config.toString(), "--s3-chunk-size", (partSize >> 20) + "M",
+                    "--s3-upload-cutoff", (partSize >> 20) + "M", "--multi-thread-cutoff", (partSize >> 20) + "M");
+            long t0 = System.nanoTime();
+            rcloneRun(common, "copy", files.get(0).getParent().toString(), "bench:" + BUCKET + "/rclone");
+            double up = seconds(t0);
+            long t1 = System.nanoTime();
+            rcloneRun(common, "copy", "bench:" + BUCKET + "/rclone", out.toString());
+            double down = seconds(t1);
+            verify("rclone", out);
+            rcloneRun(common, "purge", "bench:" + BUCKET + "/rclone");
+            return new double[] {up, down};
+        } finally {
+            deleteTree(out);
+        }
+    }
+
+    private void rcloneRun(List<String> common, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>();
+        command.add("rclone");
+        command.addAll(List.of(args));
+        command.addAll(common);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        Map<String, String> env = pb.environment();
+        env.keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("RCLONE_"));
+        env.put("RCLONE_CONFIG_BENCH_TYPE", "s3");
+        env.put("RCLONE_CONFIG_BENCH_PROVIDER", "Other");
+        env.put("RCLONE_CONFIG_BENCH_ENDPOINT", endpoint.toString());
+        env.put("RCLONE_CONFIG_BENCH_REGION", "us-east-1");
+        env.put("RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE", "true");
+        env.put("RCLONE_CONFIG_BENCH_ACCESS_KEY_ID", accessKey);
+        env.put("RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY", secretKey);
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new IOException("rclone " + String.join(" ", args) + " failed (" + p.exitValue() + "):\n" + output);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------ common
+
+    private void verify(String tool, Path out) throws IOException {
+        for (Path source : files) {
+            Path copy = out.resolve(source.getFileName());
+            if (!Files.exists(copy)) {
+                throw new IllegalStateException(tool + " did not download " + source.getFileName());
+            }
+            if (!sameBytes(source, copy)) {
+                throw new IllegalStateException(tool + " downloaded different bytes for " + source.getFileName());
+            }
+        }
+    }
+
+    private static boolean sameBytes(Path a, Path b) throws IOException {
+        try (FileChannel ca = FileChannel.open(a, StandardOpenOption.READ);
+                FileChannel cb = FileChannel.open(b, StandardOpenOption.READ)) {
+            long size = ca.size();
+            if (cb.size() != size) {
+                return false;
+            }
+            long window = 64L << 20;
+            for (long pos = 0; pos < size; pos += window) {
+                long n = Math.min(window, size - pos);
+                MappedByteBuffer ma = ca.map(FileChannel.MapMode.READ_ONLY, pos, n);
+                MappedByteBuffer mb = cb.map(FileChannel.MapMode.READ_ONLY, pos, n);
+                if (ma.mismatch(mb) >= 0) {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    private Path freshDir(String name) throws IOException {
+        Path dir = work.resolve(name);
+        deleteTree(dir);
+        return Files.createDirectories(dir);
+    }
+
+    private static double seconds(long startNanos) {
+        return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.sorted((x, y) -> y.getNameCount() - x.getNameCount()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static Map<String, String> parse(String[] args) {
+        Map<String, String> options = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            if (!args[i].startsWith("--") || i + 1 >= args.length) {
+                throw new IllegalArgumentException("usage: S3SideBySide [--shards N] [--shard-mib M] [--part-mib P]"
+                        + " [--concurrency C] [--rounds R] [--tools dr4j,tm,rclone]; bad argument '" + args[i] + "'");
+            }
+            options.put(args[i].substring(2), args[++i]);
+        }
+        return options;
+    }
+}
