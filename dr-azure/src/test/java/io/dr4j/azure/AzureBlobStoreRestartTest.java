@@ -63,6 +63,7 @@ class AzureBlobStoreRestartTest {
         // A graceful restart makes Azurite save its metadata, so the container survives the SIGKILL below.
         azurite.stop();
         azurite.restart();
+        assertThat(container.exists()).as("container survives a graceful restart").isTrue();
     }
 
     @AfterEach

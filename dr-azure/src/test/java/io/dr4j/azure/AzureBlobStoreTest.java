@@ -136,6 +136,21 @@ class AzureBlobStoreTest extends BlobStoreContract {
     }
 
     @Test
+    void smallFilesAreOnePutStreamedFromTheFile() throws IOException {
+        byte[] data = randomBytes(35, MIB - 1);
+        Path file = tempDir.resolve("small.bin");
+        java.nio.file.Files.write(file, data);
+        Path empty = java.nio.file.Files.createFile(tempDir.resolve("empty.bin"));
+        store.put(key("files/small"), file);
+        store.put(key("files/empty"), empty);
+        assertThat(store.getBytes(key("files/small"))).isEqualTo(data);
+        assertThat(store.getBytes(key("files/empty"))).isEmpty();
+        assertThat(container.getBlobClient("files/small").getProperties().getContentMd5())
+                .isEqualTo(AzureBlobStore.md5(data, 0, data.length));
+        assertThat(blob("files/small").listBlocks(BlockListType.COMMITTED).getCommittedBlocks()).isEmpty();
+    }
+
+    @Test
     void uploadFailingMidwayLeavesNoCommittedBlob() throws IOException {
         InputStream failing = failAfter(new ByteArrayInputStream(randomBytes(23, 6 * MIB)), 3 * MIB + 5);
         assertThatThrownBy(() -> store.put(key("broken/upload"), failing, 6 * MIB))
