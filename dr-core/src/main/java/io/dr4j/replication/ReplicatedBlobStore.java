@@ -135,6 +135,23 @@ import org.slf4j.LoggerFactory;
  * Micrometer gauges) report per member health, owed writes and bytes, and the age of the oldest
  * unreplicated write: the achieved RPO of the standby site.
  *
+ * <h2>Limits, stated</h2>
+ * <ul>
+ *   <li>If appending to the repair log fails, the write still succeeds (it has its quorum); the
+ *       owed write is kept in memory, logged as an error, and written with the next compaction. A
+ *       crash before then forgets it (a later {@link #repair()} still finds the object missing by
+ *       comparing listings, but a missed delete would not be known).</li>
+ *   <li>One process writes through one repair log. Members may be shared by readers.</li>
+ *   <li>Memory: one small entry per owed write (so a member down for long costs memory in
+ *       proportion to the writes it misses), the background budget, and during
+ *       {@link #repair()} / {@link #verifyConsistency} a map of every key's size per member.</li>
+ *   <li>Reads have no timeout of their own: a member that hangs holds up a read unless hedging
+ *       is on and another member answers.</li>
+ *   <li>{@link #putIfAbsent} is arbitrated by the highest-priority member; if its replication
+ *       then misses the quorum, the arbiter keeps the object until repair rolls it back, so a
+ *       second caller may see "exists" meanwhile.</li>
+ * </ul>
+ *
  * <p>The first key segment {@value #RESERVED_PREFIX} is reserved (the repair log may live in a
  * member) and is neither accepted, listed nor repaired.
  *
@@ -536,7 +553,6 @@ public final class ReplicatedBlobStore implements BlobStore {
         PutSource src = PutSource.copyOf(data);
         ReentrantLock lock = lock(key);
         try {
-            settleInflight(key);
             RepairEntry owed = pending.get(key);
             if (owed != null && owed.targets().contains(arbiter.name())) {
                 syncKey(key, new RepairCounters(), false); // the arbiter must not decide on a stale view
@@ -555,6 +571,8 @@ public final class ReplicatedBlobStore implements BlobStore {
                 throw new FileAlreadyExistsException(key.value(), null, name + ": object already exists (arbiter "
                         + arbiter.name() + ")");
             }
+            // only now supersede background writes of an earlier put: a refused call must not cancel them
+            settleInflight(key);
             writeLocked(key, Kind.PUT, src.size(), src, m -> {
                 if (m != arbiter) {
                     src.putTo(m.store(), key);
@@ -608,13 +626,11 @@ public final class ReplicatedBlobStore implements BlobStore {
                 }
                 return null;
             }), (write, failure) -> {
-                try {
-                    round.done(write, failure);
-                } finally {
-                    if (source != null) {
-                        source.release();
-                    }
+                // release first, so that a temporary file is gone by the time the write counts as done
+                if (source != null) {
+                    source.release();
                 }
+                round.done(write, failure);
             });
             writes.put(m, w);
             try {
@@ -886,17 +902,20 @@ public final class ReplicatedBlobStore implements BlobStore {
     private byte[] readBytes(BlobKey key, Predicate<byte[]> valid) throws IOException {
         List<Member> order = readOrder(key);
         ReadAttempts attempts = new ReadAttempts(key);
-        int next = 0;
-        while (next < order.size()) {
-            Member first = order.get(next++);
-            Member second = hedgeDelay != null && next < order.size() ? order.get(next) : null;
+        List<Member> remaining = new ArrayList<>(order);
+        while (!remaining.isEmpty()) {
+            Member first = remaining.get(0);
+            Member second = hedgeDelay != null && remaining.size() > 1 ? remaining.get(1) : null;
             Map.Entry<Member, byte[]> got;
             if (second != null) {
                 got = hedged(key, first, second, attempts);
-                next++;
+                if ((got != null && got.getKey() == second) || attempts.tried(second)) {
+                    remaining.remove(second); // a hedge that was cancelled unfinished may still be asked later
+                }
             } else {
                 got = sizeVerifiedRead(key, first, attempts) ? Map.entry(first, attempts.lastBytes) : null;
             }
+            remaining.remove(first);
             if (got == null) {
                 if (attempts.absenceConfirmed(order)) {
                     throw attempts.notFound();

@@ -129,6 +129,7 @@ class ReplicatedBlobStoreFaultTest {
         assertThat(status.member("a").orElseThrow().owedWrites()).isZero();
 
         c.clearFaults();
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue(); // c's failures may land after the quorum
         RepairReport report = store.repair();
 
         assertThat(report.objectsCopied()).isEqualTo(8);
@@ -226,6 +227,7 @@ class ReplicatedBlobStoreFaultTest {
     void noMemberPassingVerificationIsAClearError() throws Exception {
         ReplicatedBlobStore store = open();
         store.put(key("sealed"), bytes(6, 100));
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
         assertThatThrownBy(() -> store.getBytesVerified(key("sealed"), bytes -> false))
                 .isInstanceOf(BlobStoreException.class)
                 .hasMessageContaining("pass verification").hasMessageContaining("a ").hasMessageContaining("c ");
@@ -378,6 +380,7 @@ class ReplicatedBlobStoreFaultTest {
         store.putIfAbsent(key("lock"), "me".getBytes(StandardCharsets.UTF_8));
         assertThatThrownBy(() -> store.putIfAbsent(key("lock"), "you".getBytes(StandardCharsets.UTF_8)))
                 .isInstanceOf(java.nio.file.FileAlreadyExistsException.class).hasMessageContaining("lock");
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
         assertThat(c.delegate().getBytes(key("lock"))).asString(StandardCharsets.UTF_8).isEqualTo("me");
         a.down();
         assertThatThrownBy(() -> store.putIfAbsent(key("lock2"), new byte[1])).isInstanceOf(TransientBlobStoreException.class);
@@ -396,6 +399,7 @@ class ReplicatedBlobStoreFaultTest {
         assertThat(registry.get("dr4j.replication.member.owed.bytes").tag("member", "c").gauge().value()).isEqualTo(100.0);
         assertThat(registry.get("dr4j.replication.member.owed.writes").tag("member", "a").gauge().value()).isZero();
         c.clearFaults();
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
         store.repair();
         assertThat(registry.get("dr4j.replication.lag").gauge().value()).isZero();
     }
@@ -411,6 +415,32 @@ class ReplicatedBlobStoreFaultTest {
         try (Stream<Path> left = Files.list(tmp)) {
             assertThat(left).isEmpty();
         }
+    }
+
+    @Test
+    void scheduledRepairCatchesUpAMemberThatCameBack() throws Exception {
+        ReplicatedBlobStore store = open(o -> o.repairEvery(Duration.ofMillis(20)));
+        c.down();
+        store.put(key("later"), bytes(24, 10));
+        c.clearFaults();
+
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!store.status().fullyReplicated() && System.nanoTime() < deadline) {
+            Thread.sleep(10); // polling the repairer's effect; it runs on its own schedule
+        }
+        assertThat(store.status().fullyReplicated()).isTrue();
+        assertThat(c.delegate().getBytes(key("later"))).isEqualTo(bytes(24, 10));
+    }
+
+    @Test
+    void hedgedVerifiedReadStillTriesTheHedgeWhenTheWinnerFailsVerification() throws Exception {
+        ReplicatedBlobStore store = open(o -> o.hedgeReadsAfter(Duration.ofSeconds(10)));
+        byte[] data = bytes(25, 300);
+        store.put(key("v"), data);
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
+        a.delegate().put(key("v"), bytes(26, 300)); // a answers first (before the hedge delay) with bad bytes
+
+        assertThat(store.getBytesVerified(key("v"), got -> Arrays.equals(got, data))).isEqualTo(data);
     }
 
     @Test

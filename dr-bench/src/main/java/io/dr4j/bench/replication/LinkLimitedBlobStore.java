@@ -1,0 +1,135 @@
+package io.dr4j.bench.replication;
+
+import io.dr4j.storage.BlobInfo;
+import io.dr4j.storage.BlobKey;
+import io.dr4j.storage.BlobStore;
+import io.dr4j.storage.Capability;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A benchmark decorator that sends every put through a simulated network link of a fixed
+ * bandwidth, as a store at another site would be reached. Each instance is its own link: puts to
+ * one instance share its bandwidth, puts to different instances do not. Reads are not limited.
+ *
+ * <p>Thread-safe if the delegate is.
+ */
+final class LinkLimitedBlobStore implements BlobStore {
+
+    private final BlobStore delegate;
+    private final long bytesPerSecond;
+    private long linkFreeAtNanos = System.nanoTime();
+
+    LinkLimitedBlobStore(BlobStore delegate, long bytesPerSecond) {
+        this.delegate = delegate;
+        this.bytesPerSecond = bytesPerSecond;
+    }
+
+    @Override
+    public String name() {
+        return "link(" + bytesPerSecond / 1_000_000 + " MB/s, " + delegate.name() + ")";
+    }
+
+    @Override
+    public Set<Capability> capabilities() {
+        return delegate.capabilities();
+    }
+
+    @Override
+    public void put(BlobKey key, Path source) throws IOException {
+        try (InputStream in = Files.newInputStream(source)) {
+            put(key, in, Files.size(source));
+        }
+    }
+
+    @Override
+    public void put(BlobKey key, InputStream data, long length) throws IOException {
+        delegate.put(key, new Paced(data), length);
+    }
+
+    @Override
+    public void putIfAbsent(BlobKey key, byte[] data) throws IOException {
+        delegate.putIfAbsent(key, data);
+    }
+
+    @Override
+    public InputStream get(BlobKey key) throws IOException {
+        return delegate.get(key);
+    }
+
+    @Override
+    public InputStream get(BlobKey key, long offset, long length) throws IOException {
+        return delegate.get(key, offset, length);
+    }
+
+    @Override
+    public BlobInfo stat(BlobKey key) throws IOException {
+        return delegate.stat(key);
+    }
+
+    @Override
+    public Stream<BlobInfo> list(String prefix) throws IOException {
+        return delegate.list(prefix);
+    }
+
+    @Override
+    public void delete(BlobKey key) throws IOException {
+        delegate.delete(key);
+    }
+
+    @Override
+    public void close() throws IOException {
+        delegate.close();
+    }
+
+    /** Reserves link time for {@code n} bytes and waits until the link has sent them. */
+    private void send(long n) throws InterruptedIOException {
+        long due;
+        synchronized (this) {
+            long now = System.nanoTime();
+            long start = Math.max(now, linkFreeAtNanos);
+            linkFreeAtNanos = start + n * 1_000_000_000L / bytesPerSecond;
+            due = linkFreeAtNanos;
+        }
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+            try {
+                TimeUnit.NANOSECONDS.sleep(wait);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted on the simulated link");
+            }
+        }
+    }
+
+    private final class Paced extends FilterInputStream {
+        Paced(InputStream in) {
+            super(in);
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                send(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                send(n);
+            }
+            return n;
+        }
+    }
+}
