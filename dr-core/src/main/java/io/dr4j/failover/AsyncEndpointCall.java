@@ -7,6 +7,8 @@ import java.util.concurrent.CompletableFuture;
  * hedged pair, or on the overall deadline); implementations should abort the underlying exchange
  * when that happens, as {@code java.net.http.HttpClient.sendAsync} does.
  *
+ * <p>A shared call object must be thread-safe: hedges and retries may run it concurrently.
+ *
  * @param <E> the endpoint payload type
  * @param <T> the result type
  */

@@ -5,6 +5,9 @@ package io.dr4j.failover;
  * attempt failed; the router's {@link FailureClassifier} decides whether that counts against the
  * endpoint and whether another endpoint may be tried.
  *
+ * <p>A call object may run on several threads at once (retries, concurrent callers) if it is
+ * shared, so a shared one must be thread-safe.
+ *
  * @param <E> the endpoint payload type
  * @param <T> the result type
  */

@@ -4,12 +4,12 @@ import java.time.Duration;
 
 /**
  * A point-in-time view of one endpoint, for dashboards and tests. Fields are read one by one
- * without a common lock, so under load they may be a few calls apart.
+ * without a common lock, so under load they may be a few calls apart. Immutable.
  *
  * @param endpoint the endpoint
  * @param state its state
  * @param outstanding calls in flight on it
- * @param latency its latency average (a time-decayed peak EWMA), zero before the first call
+ * @param latency its latency average (a time-weighted EWMA, raised at once by failures), zero before the first call
  * @param consecutiveFailures failures since its last success
  * @param ejections how many times it has been ejected (decays while it stays healthy)
  * @param requests calls started on it since it was added

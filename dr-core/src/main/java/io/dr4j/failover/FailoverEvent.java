@@ -4,7 +4,7 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Something a {@link FailoverListener} hears about. Immutable values.
+ * Something a {@link FailoverListener} hears about. Immutable values, hence thread-safe.
  */
 public sealed interface FailoverEvent {
 

@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -65,9 +67,12 @@ import org.slf4j.LoggerFactory;
  * Endpoints can be added, removed, drained and re-weighted while calls run; in-flight calls are
  * never dropped.
  *
- * <p>Thread-safe. Picking and recording are lock-free and allocate nothing of their own on the
- * first attempt of a call; resilience4j's breaker adds its own small record. {@link #close()}
- * stops the probes and shuts down the scheduler if the router created it.
+ * <p>Thread-safe. Picking and recording are lock-free and allocate nothing on the first attempt
+ * of a call. The breaker (a lock-free resilience4j window, which allocates per record) is told
+ * about every failure and about successes until its count-based window holds only successes;
+ * more successes could not change its state, so they are not recorded (its own success counts
+ * therefore undercount). {@link #close()} stops the probes and shuts down the scheduler if the
+ * router created it.
  *
  * @param <E> the endpoint payload type
  */
@@ -166,7 +171,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
     public <T> T call(EndpointCall<E, T> call) {
         checkOpen();
         long start = ticker.read();
-        Slot<E> slot = balancer.pick(start, null, 0);
+        Slot<E> slot = balancer.acquire(start, null, 0);
         budget.deposit(start);
         try {
             return attempt(slot, call, start);
@@ -182,7 +187,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
     public <T> T callIdempotent(EndpointCall<E, T> call) {
         checkOpen();
         long start = ticker.read();
-        Slot<E> first = balancer.pick(start, null, 0);
+        Slot<E> first = balancer.acquire(start, null, 0);
         budget.deposit(start);
         try {
             return attempt(first, call, start);
@@ -222,7 +227,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         long start = ticker.read();
         Slot<E> slot;
         try {
-            slot = balancer.pick(start, null, 0);
+            slot = balancer.acquire(start, null, 0);
         } catch (NoHealthyEndpointException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -259,7 +264,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         long start = ticker.read();
         Slot<E> first;
         try {
-            first = balancer.pick(start, null, 0);
+            first = balancer.acquire(start, null, 0);
         } catch (NoHealthyEndpointException e) {
             return CompletableFuture.failedFuture(e);
         }
@@ -267,10 +272,14 @@ public final class FailoverRouter<E> implements AutoCloseable {
         CompletableFuture<T> result = new CompletableFuture<>();
         AtomicInteger round = new AtomicInteger();
         CompletableFuture<T> execution = asyncRetrier.getStageAsync(() -> {
+            boolean firstRound = round.getAndIncrement() == 0;
             if (result.isDone()) {
+                if (firstRound) {
+                    balancer.end(first);
+                }
                 throw new CancellationException("call completed or cancelled by the caller");
             }
-            Slot<E> slot = round.getAndIncrement() == 0 ? first : nextSlot(attempts);
+            Slot<E> slot = firstRound ? first : nextSlot(attempts);
             Group<T> group = new Group<>();
             attempts.current = group;
             launch(group, slot, call, attempts);
@@ -285,6 +294,10 @@ public final class FailoverRouter<E> implements AutoCloseable {
             }
         });
         result.whenComplete((r, t) -> {
+            if (t != null && round.compareAndSet(0, 1)) {
+                // Cancelled before Failsafe ran the first attempt: release the slot acquired for it.
+                balancer.end(first);
+            }
             if (t != null && !execution.isDone()) {
                 execution.cancel(true);
                 Group<?> g = attempts.current;
@@ -296,9 +309,8 @@ public final class FailoverRouter<E> implements AutoCloseable {
         return result;
     }
 
-    /** One synchronous attempt with bookkeeping; failures come out as {@link AttemptFailed}. */
+    /** One synchronous attempt on an acquired slot, with bookkeeping; failures come out as {@link AttemptFailed}. */
     private <T> T attempt(Slot<E> slot, EndpointCall<E, T> call, long start) {
-        balancer.begin(slot);
         try {
             T result = call.call(slot.endpoint());
             balancer.onSuccess(slot, start, ticker.read());
@@ -307,6 +319,10 @@ public final class FailoverRouter<E> implements AutoCloseable {
             }
             return result;
         } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                // Whoever threw it cleared the flag; the caller's thread must still know.
+                Thread.currentThread().interrupt();
+            }
             Verdict verdict = classifier.classify(e);
             balancer.onFailure(slot, start, ticker.read(), e, verdict != Verdict.CALLER_ERROR);
             throw new AttemptFailed(e, verdict);
@@ -315,7 +331,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         }
     }
 
-    /** Picks the endpoint for a retry or hedge: another endpoint, paid from the budget. */
+    /** Acquires the endpoint for a retry or hedge: another endpoint, paid from the budget. */
     private Slot<E> nextSlot(Attempts<E> attempts) {
         long now = ticker.read();
         if (!budget.tryWithdraw(now)) {
@@ -334,11 +350,11 @@ public final class FailoverRouter<E> implements AutoCloseable {
         return slot;
     }
 
+    /** Starts an async attempt on an acquired slot; its completion does the bookkeeping and releases the slot. */
     private <T> void launch(Group<T> group, Slot<E> slot, AsyncEndpointCall<E, T> call, Attempts<E> attempts) {
         long start = ticker.read();
         attempts.add(slot, null);
         group.pending.incrementAndGet();
-        balancer.begin(slot);
         CompletableFuture<T> future;
         try {
             future = Objects.requireNonNull(call.call(slot.endpoint()), "the call returned a null future");
@@ -361,8 +377,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
                 }
                 Throwable cause = unwrap(failure);
                 if (group.out.isDone()) {
-                    // The loser of a hedge, cancelled by us: says nothing about the endpoint.
-                    balancer.onFailure(slot, start, now, cause, false);
+                    // The loser of a hedge, cancelled by us: says nothing about the endpoint, good or bad.
                     return;
                 }
                 Verdict verdict = classifier.classify(cause);
@@ -515,9 +530,9 @@ public final class FailoverRouter<E> implements AutoCloseable {
     }
 
     /** The percentage of new calls each priority level takes now, keyed by priority in preference order. */
-    public java.util.SortedMap<Integer, Integer> priorityLoad() {
+    public SortedMap<Integer, Integer> priorityLoad() {
         var plan = balancer.plan();
-        java.util.SortedMap<Integer, Integer> load = new java.util.TreeMap<>();
+        SortedMap<Integer, Integer> load = new TreeMap<>();
         List<Integer> priorities = plan.priorityList();
         List<Integer> shares = plan.loadList();
         for (int i = 0; i < priorities.size(); i++) {
@@ -622,7 +637,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         }
 
         synchronized Slot<E> pick(Balancer<E> balancer, long now) {
-            return balancer.pick(now, tried, count);
+            return balancer.acquire(now, tried, count);
         }
 
         synchronized RuntimeException finalFailure() {
@@ -696,7 +711,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         private int budgetMinPerSecond = 10;
         private Duration budgetTtl = Duration.ofSeconds(10);
         private HedgePolicy hedge;
-        private Duration latencyDecay = Duration.ofSeconds(10);
+        private Duration latencyDecay = Duration.ofSeconds(2);
         private CircuitBreakerConfig breakerConfig;
         private MeterRegistry registry;
         private ScheduledExecutorService scheduler;
@@ -850,7 +865,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
             return this;
         }
 
-        /** How fast the latency average forgets (default 10 s, as Finagle's peak EWMA). */
+        /** The time constant of the latency average (default 2 s): about how much recent time it reflects. */
         public Builder<E> latencyDecay(Duration decay) {
             checkPositive("latency decay", decay);
             this.latencyDecay = decay;

@@ -8,7 +8,7 @@ import java.util.Objects;
  * endpoint: after the router's observed latency {@code percentile} (but never sooner than
  * {@code minDelay}). Each hedge spends a token of the retry budget, so hedging cannot amplify
  * an outage; the first success wins and the other attempt is cancelled. Until
- * {@value #MIN_SAMPLES} latencies have been observed no hedge is sent.
+ * {@value #MIN_SAMPLES} latencies have been observed no hedge is sent. Immutable.
  *
  * @param percentile the latency quantile after which to hedge, 0.5 to 0.999 (e.g. 0.95)
  * @param minDelay the smallest hedge delay, at least 1 ms

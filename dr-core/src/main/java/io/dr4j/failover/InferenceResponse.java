@@ -3,7 +3,7 @@ package io.dr4j.failover;
 import java.util.Objects;
 
 /**
- * A successful (2xx) answer of an inference endpoint.
+ * A successful (2xx) answer of an inference endpoint. Immutable.
  *
  * @param endpointId the endpoint that answered
  * @param statusCode its HTTP status

@@ -4,6 +4,7 @@ import java.util.Objects;
 
 /**
  * One event of a streamed response (Server-Sent Events; for a plain chunked body, one line).
+ * Immutable.
  *
  * @param event the {@code event:} field, {@code "message"} when absent
  * @param data the {@code data:} lines joined by {@code '\n'} (for OpenAI streams, one JSON chunk or {@code [DONE]})

@@ -1,7 +1,7 @@
 package io.dr4j.failover;
 
 /**
- * How a completed stream went.
+ * How a completed stream went. Immutable.
  *
  * @param endpointId the endpoint that served it
  * @param events events delivered to the caller

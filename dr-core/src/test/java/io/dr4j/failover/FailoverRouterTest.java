@@ -257,6 +257,10 @@ class FailoverRouterTest {
     @Test
     void theCircuitBreakerEjectsOnFailureRateEvenWithoutFiveInARow() {
         router = builder(ep("a", 0), ep("b", 1)).build();
+        // A long run of successes first: the breaker must still see the failures that follow.
+        for (int i = 0; i < 500; i++) {
+            router.call(this::work);
+        }
         AtomicInteger n = new AtomicInteger();
         // Every other call on "a" fails: never five in a row, but a 50 % failure rate over 20 calls.
         for (int i = 0; i < 200 && state("a") == EndpointState.HEALTHY; i++) {

@@ -3,6 +3,7 @@ package io.dr4j.bench.failover;
 import io.dr4j.failover.Endpoint;
 import io.dr4j.failover.EndpointCall;
 import io.dr4j.failover.FailoverRouter;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -22,6 +23,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * spill-over plan across two levels of three endpoints), the outstanding/latency/breaker
  * bookkeeping and the budget deposit, against calling the same function directly. The call
  * itself does nothing but return the endpoint id, so the difference is the router.
+ * {@code resilience4jBreaker} is the anchor: a single resilience4j breaker around the same call.
  *
  * <p>Run (with allocation per call as {@code gc.alloc.rate.norm}, bytes/op):
  * <pre>
@@ -43,6 +45,7 @@ public class RouterBenchmark {
 
     private FailoverRouter<String> router;
     private Endpoint<String> endpoint;
+    private CircuitBreaker breaker;
 
     @Setup
     public void setUp() {
@@ -53,6 +56,7 @@ public class RouterBenchmark {
         }
         router = builder.build();
         endpoint = Endpoint.of("direct", "region-a", 0, "payload");
+        breaker = CircuitBreaker.ofDefaults("baseline");
     }
 
     @TearDown
@@ -63,6 +67,16 @@ public class RouterBenchmark {
     @Benchmark
     public String direct() throws Exception {
         return CALL.call(endpoint);
+    }
+
+    /** The anchor the issue quotes: one resilience4j breaker around the same call (permission, call, record). */
+    @Benchmark
+    public String resilience4jBreaker() throws Exception {
+        breaker.acquirePermission();
+        long start = System.nanoTime();
+        String result = CALL.call(endpoint);
+        breaker.onSuccess(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        return result;
     }
 
     @Benchmark

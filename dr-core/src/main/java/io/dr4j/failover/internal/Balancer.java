@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Picks endpoints and keeps their health: the lock-free core of the router.
  *
- * <p>The hot path ({@link #pick}, {@link #begin}, {@link #onSuccess}, {@link #end}) reads one
+ * <p>The hot path ({@link #acquire}, {@link #onSuccess}, {@link #end}) reads one
  * volatile {@link Plan} and updates a few atomics of one {@link Slot}; it allocates nothing of
  * its own. State transitions (ejection, recovery, restoration) happen by compare-and-set on the
  * slot's state, and the thread that wins publishes a freshly computed plan by compare-and-set
@@ -49,6 +49,8 @@ public final class Balancer<E> {
     private final Settings settings;
     private final Ticker ticker;
     private final double tau;
+    /** Successes in a row after which the breaker is not told about more (its window size), or MAX_VALUE for time-based windows. */
+    private final int breakerElision;
     private final Object admin = new Object();
     private volatile Slot<E>[] active;
     private final List<Slot<E>> drainingSlots = new ArrayList<>();
@@ -59,6 +61,9 @@ public final class Balancer<E> {
         this.settings = settings;
         this.ticker = ticker;
         this.tau = settings.latencyDecayNanos();
+        CircuitBreakerConfig breakerConfig = settings.breakerConfig();
+        this.breakerElision = breakerConfig.getSlidingWindowType() == CircuitBreakerConfig.SlidingWindowType.COUNT_BASED
+                ? breakerConfig.getSlidingWindowSize() : Integer.MAX_VALUE;
         long now = ticker.read();
         List<Slot<E>> slots = new ArrayList<>();
         for (Endpoint<E> e : endpoints) {
@@ -71,12 +76,12 @@ public final class Balancer<E> {
     // ---------------------------------------------------------------- hot path
 
     /**
-     * Picks an endpoint for a new attempt.
+     * Picks an endpoint for a new attempt (see {@link #acquire}).
      *
      * @param tried endpoints this call already tried (to be avoided), or null on a first attempt
      * @param triedCount how many entries of {@code tried} are used
      */
-    public Slot<E> pick(long now, Slot<E>[] tried, int triedCount) {
+    private Slot<E> pick(long now, Slot<E>[] tried, int triedCount) {
         Plan<E> p = plan.get();
         if (p.hasExpiry && now - p.nextExpiry >= 0) {
             expire(p, now);
@@ -123,10 +128,25 @@ public final class Balancer<E> {
         throw new NoHealthyEndpointException(describeEmpty(p, tried != null));
     }
 
-    /** Marks the start of an attempt on {@code s}. */
-    public void begin(Slot<E> s) {
-        s.outstanding.incrementAndGet();
-        s.requests.incrementAndGet();
+    /**
+     * Picks an endpoint and counts the attempt as started on it; the caller must call
+     * {@link #end} when the attempt is over.
+     *
+     * <p>A drain marks the slot first and then checks its outstanding count; an attempt counts
+     * itself first and then checks the mark. Both are volatile, so either the attempt sees the
+     * mark and backs off to pick again, or the drain sees the attempt and waits for it.
+     */
+    public Slot<E> acquire(long now, Slot<E>[] tried, int triedCount) {
+        while (true) {
+            Slot<E> s = pick(now, tried, triedCount);
+            s.outstanding.incrementAndGet();
+            if (s.drained == null) {
+                s.requests.increment();
+                return s;
+            }
+            end(s);
+            Thread.onSpinWait();
+        }
     }
 
     /** Marks the end of an attempt on {@code s}, whatever its outcome. */
@@ -144,7 +164,14 @@ public final class Balancer<E> {
         if (s.consecutiveFailures.get() != 0) {
             s.consecutiveFailures.set(0);
         }
-        s.breaker().onSuccess(latency, TimeUnit.NANOSECONDS);
+        // Once a count-based breaker window holds only successes, more successes cannot change
+        // its state: skip them. This keeps resilience4j's per-record allocation (its lock-free
+        // window allocates ~200 B a call) off the common path; after a failure every call is
+        // recorded again until the window is all successes once more.
+        if (s.breakerSuccesses.get() < breakerElision) {
+            s.breakerSuccesses.incrementAndGet();
+            s.breaker().onSuccess(latency, TimeUnit.NANOSECONDS);
+        }
         s.meters().recordSuccess(latency);
         if (s.state.get() == Slot.RECOVERING && s.recoverySuccesses.incrementAndGet() >= settings.failbackSuccesses()) {
             restore(s, Slot.RECOVERING, now);
@@ -158,10 +185,11 @@ public final class Balancer<E> {
             return;
         }
         long latency = now - start;
-        s.failures.incrementAndGet();
+        s.failures.increment();
         s.observeFailure(now, latency, tau);
         s.meters().recordFailure(latency, true);
         int failures = s.consecutiveFailures.incrementAndGet();
+        s.breakerSuccesses.set(0);
         CircuitBreaker breaker = s.breaker();
         breaker.onError(latency, TimeUnit.NANOSECONDS, failure);
         int st = s.state.get();
@@ -286,6 +314,7 @@ public final class Balancer<E> {
         s.resetLatency(now);
         // Old failures must not re-open the breaker on the first new one.
         s.breaker().reset();
+        s.breakerSuccesses.set(0);
         publish();
         emit(new FailoverEvent.Restored(s.endpoint()));
     }
@@ -382,13 +411,9 @@ public final class Balancer<E> {
 
     private Slot<E> newSlot(Endpoint<E> e, long now) {
         CircuitBreaker breaker = CircuitBreaker.of(settings.name() + "/" + e.id(), settings.breakerConfig());
-        Slot<E>[] holder = newArray(1);
-        SlotMeters meters = settings.registry() == null ? SlotMeters.disabled()
-                : SlotMeters.register(settings.registry(), settings.name(), e.id(), e.region(), holder,
-                        h -> h[0] == null ? 0 : h[0].publicState().ordinal());
-        Slot<E> slot = new Slot<>(e, breaker, meters, now);
-        holder[0] = slot;
-        return slot;
+        MeterRegistry registry = settings.registry();
+        return new Slot<>(e, breaker, slot -> registry == null ? SlotMeters.disabled()
+                : SlotMeters.register(registry, settings.name(), e.id(), e.region(), slot, s -> s.publicState().ordinal()), now);
     }
 
     /** Adds an endpoint; it takes traffic at once. */
@@ -438,9 +463,10 @@ public final class Balancer<E> {
             if (slot == null) {
                 throw new IllegalArgumentException("router '" + settings.name() + "' has no endpoint with id " + id);
             }
-            active = without(slot);
-            drainingSlots.add(slot);
+            // Mark first, then leave the plan, then look at the outstanding count (see acquire).
             slot.drained = new CompletableFuture<>();
+            drainingSlots.add(slot);
+            active = without(slot);
         }
         publish();
         if (slot.outstanding.get() == 0) {
@@ -533,7 +559,7 @@ public final class Balancer<E> {
         for (Slot<E> s : all) {
             out.add(new EndpointStatus<>(s.endpoint(), s.publicState(), s.outstanding.get(),
                     Duration.ofNanos((long) s.ewmaNanos()), s.consecutiveFailures.get(), s.ejections,
-                    s.requests.get(), s.failures.get()));
+                    s.requests.sum(), s.failures.sum()));
         }
         return out;
     }

@@ -2,6 +2,7 @@ package io.dr4j.failover.internal;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Finagle's retry budget, lock-free: every request deposits {@code percent} of a token, every
@@ -21,7 +22,8 @@ public final class RetryBudget {
     private final long depositMilli;
     private final long reserveMilli;
     private final long sliceNanos;
-    private final AtomicLongArray balance = new AtomicLongArray(SLICES);
+    /** Striped counters: every call deposits, so a single atomic here would be a point of contention between threads. */
+    private final LongAdder[] balance = new LongAdder[SLICES];
     private final AtomicLongArray epochs = new AtomicLongArray(SLICES);
     private final AtomicLong refused = new AtomicLong();
 
@@ -38,13 +40,14 @@ public final class RetryBudget {
         long epoch = Math.floorDiv(now, sliceNanos);
         for (int i = 0; i < SLICES; i++) {
             epochs.set(i, epoch - Math.floorMod(epoch - i, SLICES));
+            balance[i] = new LongAdder();
         }
     }
 
     /** Records one request. */
     public void deposit(long now) {
         if (depositMilli != 0) {
-            balance.addAndGet(slice(now), depositMilli);
+            balance[slice(now)].add(depositMilli);
         }
     }
 
@@ -53,10 +56,10 @@ public final class RetryBudget {
         int current = slice(now);
         long sum = reserveMilli;
         for (int i = 0; i < SLICES; i++) {
-            sum += balance.get(i);
+            sum += balance[i].sum();
         }
         if (sum >= MILLI) {
-            balance.addAndGet(current, -MILLI);
+            balance[current].add(-MILLI);
             return true;
         }
         refused.incrementAndGet();
@@ -68,7 +71,7 @@ public final class RetryBudget {
         slice(now);
         long sum = reserveMilli;
         for (int i = 0; i < SLICES; i++) {
-            sum += balance.get(i);
+            sum += balance[i].sum();
         }
         return Math.max(0, sum / MILLI);
     }
@@ -88,7 +91,7 @@ public final class RetryBudget {
             for (int i = 0; i < SLICES; i++) {
                 long e = epochs.get(i);
                 if (epoch - e >= SLICES && epochs.compareAndSet(i, e, e + SLICES * ((epoch - e) / SLICES))) {
-                    balance.set(i, 0);
+                    balance[i].reset();
                 }
             }
         }

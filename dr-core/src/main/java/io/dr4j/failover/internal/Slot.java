@@ -6,17 +6,19 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 
 /**
  * The router's live state for one endpoint. The hot path touches only atomics and volatile
  * fields; the state machine moves by compare-and-set so that exactly one thread performs (and
  * reports) each transition.
  *
- * <p>The latency average is a peak EWMA over time (Finagle's "peak EWMA"): a sample above the
- * average replaces it at once, a lower one pulls it down with weight growing with the time since
- * the last sample; when read, it decays toward zero with idle time so that a slow endpoint that
- * lost all its traffic is tried again. Its two fields are updated without a common lock: a race
- * loses one sample, which a statistic can afford.
+ * <p>The latency average is a time-weighted EWMA of successful calls; failures raise it at once
+ * (see {@link #observeFailure}). When read, it decays toward zero with idle time, so that a slow
+ * endpoint that lost all its traffic is tried again now and then and its estimate stays fresh.
+ * Its two fields are updated without a common lock: a race loses one sample, which a statistic
+ * can afford.
  */
 public final class Slot<E> {
 
@@ -34,10 +36,13 @@ public final class Slot<E> {
     public final AtomicInteger outstanding = new AtomicInteger();
     public final AtomicInteger state = new AtomicInteger(HEALTHY);
     public final AtomicInteger consecutiveFailures = new AtomicInteger();
+    /** Successes recorded in the breaker since its last failure, up to the breaker's window size. */
+    public final AtomicInteger breakerSuccesses = new AtomicInteger();
     public final AtomicInteger recoverySuccesses = new AtomicInteger();
     public final AtomicLong nextTrialAt = new AtomicLong();
-    public final AtomicLong requests = new AtomicLong();
-    public final AtomicLong failures = new AtomicLong();
+    /** Striped: counted on every call from every thread. */
+    public final LongAdder requests = new LongAdder();
+    public final LongAdder failures = new LongAdder();
 
     /** When the current ejection ends (ticker nanos); meaningful in EJECTED only. */
     public volatile long ejectedUntil;
@@ -57,10 +62,14 @@ public final class Slot<E> {
     /** Set once when the endpoint is drained; completed when its last in-flight call ends. */
     public volatile CompletableFuture<Void> drained;
 
-    public Slot(Endpoint<E> endpoint, CircuitBreaker breaker, SlotMeters meters, long now) {
+    /**
+     * @param meters makes the slot's meters; it gets the slot itself because Micrometer holds a
+     *               gauge's state object only weakly, and the router holds the slot strongly
+     */
+    public Slot(Endpoint<E> endpoint, CircuitBreaker breaker, Function<Slot<E>, SlotMeters> meters, long now) {
         this.endpoint = endpoint;
         this.breaker = breaker;
-        this.meters = meters;
+        this.meters = meters.apply(this);
         this.ewmaStamp = now;
         this.restoredAt = now;
     }
@@ -103,25 +112,34 @@ public final class Slot<E> {
         return (outstanding.get() + 1) * Math.max(e, 1_000.0) / endpoint.weight();
     }
 
-    /** Folds one latency sample into the average. */
+    /**
+     * Folds one latency sample into the average, weighted by the time since the previous one
+     * (so the average covers about {@code tau} of time whatever the call rate).
+     */
     public void observeLatency(long now, long sampleNanos, double tauNanos) {
         double sample = Math.min(sampleNanos, MAX_EWMA_NANOS);
         double e = ewmaNanos;
-        long dt = Math.max(0, now - ewmaStamp);
-        if (sample > e) {
+        if (e == 0) {
             e = sample;
         } else {
-            double w = Math.exp(-dt / tauNanos);
+            double w = Math.exp(-Math.max(0, now - ewmaStamp) / tauNanos);
             e = e * w + sample * (1 - w);
         }
         ewmaNanos = e;
         ewmaStamp = now;
     }
 
-    /** A failure weighs as at least twice the current average (and 1 ms), so dead endpoints that fail fast do not look fast. */
+    /**
+     * A failure raises the average at once (a peak, not a sample) to at least twice its value
+     * and 1 ms, so that a dead endpoint that fails fast does not look fast, and one that keeps
+     * failing looks ever slower.
+     */
     public void observeFailure(long now, long latencyNanos, double tauNanos) {
-        double penalty = Math.max(Math.max(latencyNanos, 2 * ewmaNanos), 1_000_000.0);
-        observeLatency(now, (long) Math.min(penalty, MAX_EWMA_NANOS), tauNanos);
+        double penalty = Math.min(Math.max(Math.max(latencyNanos, 2 * ewmaNanos), 1_000_000.0), MAX_EWMA_NANOS);
+        if (penalty > ewmaNanos) {
+            ewmaNanos = penalty;
+        }
+        ewmaStamp = now;
     }
 
     /** Forgets the latency history: a restored endpoint starts afresh, as a new one would, instead of carrying its failure penalties. */
