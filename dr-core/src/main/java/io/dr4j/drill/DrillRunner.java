@@ -135,12 +135,17 @@ public final class DrillRunner {
         return running.get();
     }
 
-    /** Drills the newest snapshot matching the objectives' {@link RecoveryObjectives#snapshots() filter}. */
+    /**
+     * Drills the newest snapshot matching the objectives' {@link RecoveryObjectives#snapshots() filter}.
+     *
+     * @throws IllegalStateException if the repository given to the builder was closed
+     * @throws java.io.UncheckedIOException if the scratch copy cannot be removed afterwards
+     */
     public DrillReport run() {
         return run(Optional.empty());
     }
 
-    /** Drills the snapshot {@code id}. */
+    /** Drills the snapshot {@code id}; as {@link #run()}, failing with {@link DrillReport.Code#NO_SNAPSHOT} if it does not exist. */
     public DrillReport run(SnapshotId id) {
         return run(Optional.of(id));
     }

@@ -208,7 +208,8 @@ public final class RecoveryPointMonitor implements AutoCloseable {
 
         /**
          * A store whose replication lag {@code lag} reports (asked on every read; must be quick
-         * and thread-safe).
+         * and thread-safe). For {@link #record(DrillReport)} to count a drill, {@code name} must
+         * be the {@link io.dr4j.storage.BlobStore#name()} of the store the drill ran against.
          */
         public Builder store(String name, Supplier<Duration> lag) {
             if (name == null || name.isBlank()) {

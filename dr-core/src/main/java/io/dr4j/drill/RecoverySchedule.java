@@ -31,10 +31,12 @@ import java.util.function.Supplier;
  *         .build().start();
  * }</pre>
  *
- * <p>Overlaps are skipped, never queued or run twice: a drill that comes due while the runner is
- * still drilling yields a {@link DrillReport.Outcome#SKIPPED} report (see {@link DrillRunner}),
- * and a backup that comes due while the previous one runs is skipped and counted
- * ({@link #skippedBackups()}). A failing task does not cancel the schedule.
+ * <p>Nothing runs twice at once. A periodic run that comes due while the previous one is still
+ * running starts late (the executor never overlaps runs of one periodic task). A drill started
+ * while the runner is drilling — by {@link #drillNow()}, another schedule or the application
+ * sharing the {@link DrillRunner} — is skipped with a {@link DrillReport.Outcome#SKIPPED} report;
+ * a backup started by {@link #backupNow()} while this schedule's backup runs is skipped and
+ * counted ({@link #skippedBackups()}). A failing task does not cancel the schedule.
  *
  * <p>Thread-safe. Listeners are called on the executor's threads.
  */

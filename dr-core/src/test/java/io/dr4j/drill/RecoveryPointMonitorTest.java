@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dr4j.backup.SnapshotId;
 import io.dr4j.drill.DrillFixtures.TestClock;
+import io.dr4j.replication.ReplicatedBlobStore;
+import io.dr4j.storage.BlobKey;
+import io.dr4j.storage.FaultInjectingBlobStore;
+import io.dr4j.storage.LocalBlobStore;
+import java.nio.file.Path;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.time.Instant;
@@ -13,6 +18,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class RecoveryPointMonitorTest {
 
@@ -93,6 +99,29 @@ class RecoveryPointMonitorTest {
 
         monitor.record(passed);
         assertThat(monitor.current("primary").current()).contains(Duration.ofMinutes(10));
+    }
+
+    @Test
+    void aReplicatedStoresLagIsAddedToItsRecoveryPoint(@TempDir Path tmp) throws Exception {
+        FaultInjectingBlobStore standby = new FaultInjectingBlobStore(LocalBlobStore.open(tmp.resolve("standby")));
+        try (ReplicatedBlobStore replicated = ReplicatedBlobStore.builder()
+                .member("primary", LocalBlobStore.open(tmp.resolve("primary")))
+                .member("standby", standby)
+                .writeQuorum(1).clock(clock).repairLog(LocalBlobStore.open(tmp.resolve("log"))).build()) {
+            RecoveryPointMonitor replicatedMonitor = RecoveryPointMonitor
+                    .builder(DrillFixtures.objectives(Duration.ofHours(1), Duration.ofMinutes(10)))
+                    .store(replicated).clock(clock).build();
+            replicatedMonitor.recordVerified(replicated.name(), T0);
+            standby.down();
+            replicated.put(BlobKey.of("chunks/aa/one"), new byte[] {1, 2, 3});
+            assertThat(replicated.awaitBackground(Duration.ofSeconds(30))).isTrue();
+
+            clock.advance(Duration.ofMinutes(20));
+
+            RecoveryPoint p = replicatedMonitor.current(replicated.name());
+            assertThat(p.replicationLag()).isEqualTo(Duration.ofMinutes(20));
+            assertThat(p.current()).contains(Duration.ofMinutes(40));
+        }
     }
 
     @Test
