@@ -105,6 +105,19 @@ class DrillRunnerTest {
     }
 
     @Test
+    void failsWithNoSnapshotWhenTheStoreHoldsNoRepository() throws IOException {
+        try (LocalBlobStore empty = LocalBlobStore.open(tmp.resolve("empty"))) {
+            DrillReport report = DrillRunner.builder(empty, DrillFixtures.key()).repositoryOptions(DrillFixtures.options(clock))
+                    .objectives(objectives(HOUR, HOUR)).scratchDirectory(scratch).clock(clock).build().run();
+
+            assertThat(report.findings()).singleElement().satisfies(f -> {
+                assertThat(f.code()).isEqualTo(Code.NO_SNAPSHOT);
+                assertThat(f.message()).contains("no dr4j repository");
+            });
+        }
+    }
+
+    @Test
     void failsWithStoreUnreachableWhenTheStoreIsDown() throws IOException {
         backup(1);
         store.down();

@@ -24,22 +24,29 @@ class CliRoundTripTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static S3ProxyServer s3;
+    private static AzuriteServer azurite;
+    private static Path azuriteData;
 
     @TempDir
     Path tmp;
 
     @BeforeAll
-    static void startS3() throws Exception {
+    static void startServers() throws Exception {
         s3 = new S3ProxyServer();
+        azuriteData = Files.createTempDirectory("dr4j-cli-azurite-");
+        azurite = new AzuriteServer(azuriteData);
     }
 
     @AfterAll
-    static void stopS3() throws Exception {
+    static void stopServers() throws Exception {
         s3.stop();
+        azurite.stop();
+        QuickStartAccess.deleteTree(azuriteData);
     }
 
     private final CliRunner cli = new CliRunner(Map.of("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY, "XDG_STATE_HOME", "/nonexistent-never-used"));
+            "AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY, "XDG_STATE_HOME", "/nonexistent-never-used",
+            "DR4J_AZURE_CONNECTION_STRING", azurite.connectionString()));
 
     private static String[] args(List<String> repo, Path keyFile, String command, String... rest) {
         List<String> all = new ArrayList<>();
@@ -61,6 +68,11 @@ class CliRoundTripTest {
                 "--s3-path-style", "--s3-compatible", "--s3-no-conditional-puts");
     }
 
+    private List<String> azureRepo(String container) {
+        azurite.createContainer(container);
+        return List.of("--repo", "azure://" + container + "/backups/llama");
+    }
+
     private Path checkpoint(long seed) throws IOException {
         Path dir = tmp.resolve("ckpt");
         Files.createDirectories(dir.resolve("shards"));
@@ -79,6 +91,30 @@ class CliRoundTripTest {
     @Test
     void roundTripsACheckpointThroughAnS3ProxyRepository() throws Exception {
         roundTrip(s3Repo("cli-round-trip"));
+    }
+
+    @Test
+    void roundTripsACheckpointThroughAnAzuriteRepository() throws Exception {
+        roundTrip(azureRepo("cli-round-trip"));
+    }
+
+    @Test
+    void roundTripsThroughAReplicatedSetOfLocalS3AndAzureAndRestoresFromEachAlone() throws Exception {
+        List<String> local = localRepo();
+        List<String> s3Member = s3Repo("cli-replicated");
+        List<String> azureMember = azureRepo("cli-replicated");
+        String s3Uri = s3Member.get(1) + "?endpoint=" + s3.endpoint() + "&pathStyle=true&compatible=true&conditionalPuts=false";
+        List<String> replicated = List.of("--repo", "replicated:" + local.get(1) + "," + s3Uri + "," + azureMember.get(1),
+                "--repair-log", tmp.resolve("repair-log").toString());
+        roundTrip(replicated);
+
+        Path key = tmp.resolve("repo.key");
+        for (List<String> alone : List.of(local, List.of("--repo", s3Uri), azureMember)) {
+            Path target = tmp.resolve("alone-" + Math.abs(alone.get(1).hashCode()));
+            CliRunner.Result r = cli.run(args(alone, key, "restore", "latest", target.toString()));
+            assertThat(r.exitCode()).as(alone + ": " + r.err()).isZero();
+            assertThat(digest(target)).isEqualTo(digest(tmp.resolve("ckpt")));
+        }
     }
 
     private void roundTrip(List<String> repo) throws Exception {
