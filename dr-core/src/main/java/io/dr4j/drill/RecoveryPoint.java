@@ -7,7 +7,7 @@ import java.util.Optional;
 
 /**
  * The current recovery point of one store, as {@link RecoveryPointMonitor} sees it: were
- * everything else lost now, the newest state recoverable from this store is this old.
+ * everything else lost now, the newest state recoverable from this store is this old. Immutable.
  *
  * @param store the store's name
  * @param at when this was computed
