@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -34,6 +35,7 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.transfer.s3.S3TransferManager;
@@ -51,8 +53,16 @@ import software.amazon.awssdk.transfer.s3.model.FileUpload;
  * <pre>
  * mvn -B -q -pl dr-bench -am package -DskipTests
  * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.s3.S3SideBySide [--shards 8] [--shard-mib 256]
- *      [--part-mib 16] [--concurrency 8] [--rounds 1] [--tools dr4j,tm,rclone]
+ *      [--part-mib 16] [--concurrency 8] [--rounds 1] [--tools dr4j,dr4j-nomd5,tm,rclone]
+ *      [--dr4j-files 4] [--dr4j-concurrency C] [--dr4j-md5 true]
  * </pre>
+ *
+ * {@code dr4j} runs the store as configured for S3-compatible servers (a {@code Content-MD5} on
+ * every part, verified by the server); {@code dr4j-nomd5} turns that off, which is what the
+ * Transfer Manager does with {@code WHEN_REQUIRED} checksums, for a like-for-like comparison.
+ * dr4j puts and gets {@code --dr4j-files} files at a time through one store; the Transfer
+ * Manager starts all files at once; rclone uses its defaults (4 transfers × 4 parts) with the
+ * shared part size.
  *
  * Each tool uploads all shards to its own prefix, downloads them into an empty directory, and
  * its objects are deleted before the next tool runs; with {@code --rounds N} the tools take turns
@@ -73,6 +83,7 @@ public final class S3SideBySide {
     private final String secretKey;
     private int filesAtOnce = 4;
     private boolean md5 = true;
+    private int dr4jConcurrency;
 
     private S3SideBySide(Path work, List<Path> files, long partSize, int concurrency, URI endpoint,
             String accessKey, String secretKey) throws IOException {
@@ -98,7 +109,7 @@ public final class S3SideBySide {
         long partSize = Long.parseLong(options.getOrDefault("part-mib", "16")) << 20;
         int concurrency = Integer.parseInt(options.getOrDefault("concurrency", "8"));
         int rounds = Integer.parseInt(options.getOrDefault("rounds", "1"));
-        List<String> tools = List.of(options.getOrDefault("tools", "dr4j,tm,rclone").split(","));
+        List<String> tools = List.of(options.getOrDefault("tools", "dr4j,dr4j-nomd5,tm,rclone").split(","));
 
         Path work = Files.createTempDirectory("dr4j-s3-bench");
         try {
@@ -130,6 +141,7 @@ public final class S3SideBySide {
                             files.size(), bench.totalBytes / 1e6, partSize >> 20, concurrency, endpoint);
                     bench.filesAtOnce = Integer.parseInt(options.getOrDefault("dr4j-files", "4"));
                     bench.md5 = Boolean.parseBoolean(options.getOrDefault("dr4j-md5", "true"));
+                    bench.dr4jConcurrency = Integer.parseInt(options.getOrDefault("dr4j-concurrency", String.valueOf(concurrency)));
                     bench.run(tools, rounds);
                 } finally {
                     proxy.stop();
@@ -150,7 +162,8 @@ public final class S3SideBySide {
             for (String tool : tools) {
                 double[] times;
                 switch (tool) {
-                    case "dr4j" -> times = dr4j();
+                    case "dr4j" -> times = dr4j(md5);
+                    case "dr4j-nomd5" -> times = dr4j(false);
                     case "tm" -> times = transferManager();
                     case "rclone" -> {
                         if (!rcloneInstalled()) {
@@ -161,7 +174,7 @@ public final class S3SideBySide {
                         }
                         times = rclone();
                     }
-                    default -> throw new IllegalArgumentException("unknown tool " + tool + " (dr4j, tm, rclone)");
+                    default -> throw new IllegalArgumentException("unknown tool " + tool + " (dr4j, dr4j-nomd5, tm, rclone)");
                 }
                 keepBest(best, new Result(label(tool), "upload", times[0]));
                 keepBest(best, new Result(label(tool), "download", times[1]));
@@ -187,7 +200,8 @@ public final class S3SideBySide {
 
     private String label(String tool) {
         return switch (tool) {
-            case "dr4j" -> "dr4j S3BlobStore";
+            case "dr4j" -> "dr4j S3BlobStore" + (md5 ? " (Content-MD5)" : "");
+            case "dr4j-nomd5" -> "dr4j S3BlobStore (no Content-MD5)";
             case "tm" -> "AWS S3 Transfer Manager (Java)";
             default -> "rclone " + rcloneVersion();
         };
@@ -213,13 +227,13 @@ public final class S3SideBySide {
         }
     }
 
-    private double[] dr4j() throws Exception {
+    private double[] dr4j(boolean contentMd5) throws Exception {
         Path out = freshDir("out-dr4j");
         double[] times;
         try (S3BlobStore store = S3BlobStore.builder(BUCKET)
                 .endpoint(endpoint).pathStyle(true).s3Compatible(true).conditionalPuts(false)
                 .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
-                .keyPrefix("dr4j").partSize(partSize).concurrency(concurrency).contentMd5(md5)
+                .keyPrefix("dr4j").partSize(partSize).concurrency(dr4jConcurrency).contentMd5(contentMd5)
                 .build()) {
             ExecutorService pool = Executors.newFixedThreadPool(filesAtOnce);
             try {
@@ -255,6 +269,11 @@ public final class S3SideBySide {
                 .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
                 .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
                 .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                // all files start at once, as the Transfer Manager is used: give it enough
+                // connections and patience that it is not failed by its own pool on a busy machine
+                .httpClientBuilder(NettyNioAsyncHttpClient.builder()
+                        .maxConcurrency(Math.max(64, files.size() * concurrency))
+                        .connectionAcquisitionTimeout(Duration.ofMinutes(5)))
                 .multipartEnabled(multipart)
                 .multipartConfiguration(c -> c.minimumPartSizeInBytes(partSize).thresholdInBytes(partSize)
                         .apiCallBufferSizeInBytes(partSize * concurrency))
@@ -427,7 +446,8 @@ public final class S3SideBySide {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("usage: S3SideBySide [--shards N] [--shard-mib M] [--part-mib P]"
-                        + " [--concurrency C] [--rounds R] [--tools dr4j,tm,rclone]; bad argument '" + args[i] + "'");
+                        + " [--concurrency C] [--rounds R] [--tools dr4j,dr4j-nomd5,tm,rclone] [--dr4j-files F]"
+                        + " [--dr4j-concurrency C] [--dr4j-md5 B]; bad argument '" + args[i] + "'");
             }
             options.put(args[i].substring(2), args[++i]);
         }
