@@ -107,9 +107,14 @@ import reactor.netty.resources.ConnectionProvider;
  * <h2>Reads</h2>
  * Reads fetch {@link Builder#rangeSize(long) rangeSize} ranges, up to {@code concurrency} ahead of
  * the reader, each pinned to the ETag of the first response, so an object replaced during a read
- * fails the read (transiently) instead of mixing two versions. Memory per open stream or large
- * put is about {@code concurrency × blockSize} (or {@code rangeSize}) bytes. A partial read asks
- * the service for each range's MD5 (ranges up to 4 MiB) and checks it.
+ * fails the read (transiently) instead of mixing two versions. A partial read asks the service
+ * for each range's MD5 (ranges up to 4 MiB) and checks it.
+ *
+ * <h2>Memory</h2>
+ * An open read stream holds up to {@code concurrency × rangeSize} bytes; a large put from a
+ * stream or byte array up to {@code concurrency × blockSize}; a put from a file sends blocks
+ * straight from the file and holds a 1 MiB buffer; a single put from a stream holds the object
+ * (at most {@link Builder#singlePutThreshold(long) the threshold}).
  *
  * <h2>Retries</h2>
  * When this class builds the Azure client itself (connection string, endpoint + credential), it
