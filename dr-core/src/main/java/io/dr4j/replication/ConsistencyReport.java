@@ -11,7 +11,8 @@ import java.util.TreeSet;
  * The result of {@link ReplicatedBlobStore#verifyConsistency}: for each member, the objects it
  * lacks, holds in excess, or holds in a different version, compared with the majority of the
  * members that answered (ties go to the member with the best priority). Keys under the reserved
- * prefix {@value ReplicatedBlobStore#RESERVED_PREFIX} are not compared.
+ * prefix {@value ReplicatedBlobStore#RESERVED_PREFIX} are not compared. Immutable and
+ * thread-safe.
  *
  * @param check how deeply members were compared
  * @param keysExamined distinct keys seen across all members

@@ -6,7 +6,7 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * A point-in-time view of one member of a {@link ReplicatedBlobStore}.
+ * A point-in-time view of one member of a {@link ReplicatedBlobStore}. Immutable and thread-safe.
  *
  * @param name the member's name, as given to the builder
  * @param priority the member's read priority; lower is preferred

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * What one {@link ReplicatedBlobStore#repair()} pass did.
+ * What one {@link ReplicatedBlobStore#repair()} pass did. Immutable and thread-safe.
  *
  * @param objectsCopied objects written to members that lacked them or held a different version
  * @param bytesCopied bytes of those objects

@@ -642,12 +642,14 @@ public final class ReplicatedBlobStore implements BlobStore {
         }
         long deadline = System.nanoTime() + writeTimeoutNanos;
         boolean reached;
+        boolean interrupted = false;
         try {
             reached = round.await(writeQuorum, deadline);
         } catch (InterruptedException e) {
+            // handled as a missed quorum, so that members that took the write converge like after one
             Thread.currentThread().interrupt();
-            writes.values().forEach(MemberWrite::cancel);
-            throw new InterruptedIOException(name + ": " + key + ": interrupted while waiting for the write quorum");
+            interrupted = true;
+            reached = false;
         }
         if (reached) {
             long seq = journal.nextSeq();
@@ -726,7 +728,14 @@ public final class ReplicatedBlobStore implements BlobStore {
             pending.put(key, entry);
             persist(entry);
         }
-        throw quorumFailure(key, kind, outcome, convergence, System.nanoTime() - deadline >= 0);
+        IOException failure = quorumFailure(key, kind, outcome, convergence, System.nanoTime() - deadline >= 0);
+        if (interrupted) {
+            InterruptedIOException e = new InterruptedIOException(name + ": " + key
+                    + ": interrupted while waiting for the write quorum; " + failure.getMessage());
+            e.initCause(failure);
+            throw e;
+        }
+        throw failure;
     }
 
     private IOException quorumFailure(BlobKey key, Kind kind, Round.Outcome outcome, String convergence, boolean timedOut) {

@@ -9,7 +9,8 @@ import java.util.Optional;
 /**
  * A point-in-time view of a {@link ReplicatedBlobStore}: each member's health and lag, and the
  * age of the oldest write not yet on every member. That age is the achieved recovery point of the
- * most lagging site: were the up-to-date members lost now, writes since then would be lost too.
+ * most lagging site: were the up-to-date members lost now, writes since then would be lost too. Immutable and
+ * thread-safe.
  *
  * @param at when the view was taken (from the store's clock)
  * @param members one status per member, in priority order

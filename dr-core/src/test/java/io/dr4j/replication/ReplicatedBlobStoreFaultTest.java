@@ -115,6 +115,7 @@ class ReplicatedBlobStoreFaultTest {
             store.put(key("obj/" + i), bytes(i, 1000 + i));
         }
         store.delete(key("doomed"));
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue(); // c's failures may land after the quorum
         assertThat(store.status().member("c").orElseThrow().health()).isEqualTo(MemberHealth.DOWN);
         clock.advance(Duration.ofMinutes(3));
 
@@ -129,7 +130,6 @@ class ReplicatedBlobStoreFaultTest {
         assertThat(status.member("a").orElseThrow().owedWrites()).isZero();
 
         c.clearFaults();
-        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue(); // c's failures may land after the quorum
         RepairReport report = store.repair();
 
         assertThat(report.objectsCopied()).isEqualTo(8);
@@ -441,6 +441,36 @@ class ReplicatedBlobStoreFaultTest {
         a.delegate().put(key("v"), bytes(26, 300)); // a answers first (before the hedge delay) with bad bytes
 
         assertThat(store.getBytesVerified(key("v"), got -> Arrays.equals(got, data))).isEqualTo(data);
+    }
+
+    @Test
+    void interruptedWriteIsNotReportedWrittenAndStillConverges() throws Exception {
+        ReplicatedBlobStore store = open(o -> o.writeTimeout(Duration.ofMinutes(1)));
+        b.hang(Operation.PUT);
+        c.hang(Operation.PUT);
+        java.util.concurrent.atomic.AtomicReference<Throwable> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread writer = new Thread(() -> {
+            try {
+                store.put(key("interrupted"), bytes(27, 10));
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        writer.start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while ((b.calls(Operation.PUT) == 0 || c.calls(Operation.PUT) == 0) && System.nanoTime() < deadline) {
+            Thread.sleep(5); // until both hanging members were called
+        }
+        writer.interrupt();
+        writer.join(TimeUnit.SECONDS.toMillis(30));
+
+        assertThat(outcome.get()).isInstanceOf(java.io.InterruptedIOException.class).hasMessageContaining("interrupted");
+        b.clearFaults();
+        c.clearFaults();
+        assertThat(store.repair().complete()).isTrue();
+        for (FaultInjectingBlobStore m : List.of(a, b, c)) { // a took it and nobody refused it: rolled forward
+            assertThat(m.delegate().getBytes(key("interrupted"))).isEqualTo(bytes(27, 10));
+        }
     }
 
     @Test
