@@ -382,6 +382,10 @@ public final class DrillRunner {
             } catch (Dr4jException e) {
                 findings.add(Finding.of(e.getCause() instanceof IOException ? Code.STORE_UNREACHABLE : Code.RESTORE_FAILED,
                         "restore of snapshot " + snapshot.id() + " failed: " + e.getMessage()));
+            } catch (UncheckedIOException e) {
+                // the scratch file system failed under the restore (full disk, I/O error)
+                findings.add(Finding.of(Code.RESTORE_FAILED, "restore of snapshot " + snapshot.id() + " into " + restored
+                        + " failed: " + e.getCause()));
             }
             return false;
         }
