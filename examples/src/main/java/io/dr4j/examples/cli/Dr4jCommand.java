@@ -1,0 +1,112 @@
+package io.dr4j.examples.cli;
+
+import io.dr4j.Dr4jException;
+import io.dr4j.backup.CorruptObjectException;
+import io.dr4j.backup.OperationCancelledException;
+import io.dr4j.backup.RepositoryLockedException;
+import io.dr4j.backup.RestoreTargetException;
+import io.dr4j.backup.SnapshotNotFoundException;
+import io.dr4j.backup.UnsafePathException;
+import io.dr4j.backup.UnsupportedFormatException;
+import io.dr4j.backup.WrongKeyException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.NoSuchFileException;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * {@code dr4j}: the operator's tool. Everything needed to back up, check and — in the worst hour,
+ * on a fresh machine, with the application dead — restore a checkpoint, in one runnable jar:
+ * {@code java -jar dr4j.jar restore --repo s3://bucket/llama --key-file key latest /srv/ckpt}.
+ * Exit codes are listed in {@link ExitCode}.
+ */
+@Command(name = "dr4j", mixinStandardHelpOptions = true, version = "dr4j 0.1.0",
+        description = "Back up, verify, restore and drill model checkpoints in local, S3, Azure and replicated repositories.",
+        subcommands = {Commands.Init.class, Commands.Backup.class, Commands.Restore.class, Commands.Verify.class,
+            Commands.Snapshots.class, Commands.Diff.class, Commands.Forget.class, Commands.Prune.class,
+            Commands.Drill.class, Commands.Repair.class},
+        footerHeading = "%nExit codes:%n",
+        footer = {"  0  success (and for verify/drill: the check passed)", "  1  failure (store, I/O, unexpected error)",
+            "  2  usage error (options, URI, duration, missing key)", "  3  check failed (verify problems, drill failed, "
+                + "repair incomplete, corrupt chunk)", "  4  wrong key or password", "  5  no repository or no such snapshot",
+            "  6  repository locked", "  7  restore target refused (not empty, not writable, too small)",
+            "130  interrupted or cancelled"})
+public final class Dr4jCommand implements Callable<Integer> {
+
+    final PrintStream out;
+    final PrintStream err;
+    final Map<String, String> env;
+
+    private Dr4jCommand(PrintStream out, PrintStream err, Map<String, String> env) {
+        this.out = out;
+        this.err = err;
+        this.env = Map.copyOf(env);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args, System.out, System.err, System.getenv()));
+    }
+
+    /**
+     * Runs {@code dr4j} with {@code args}, writing results to {@code out}, progress and errors to
+     * {@code err}, reading keys and credentials from {@code env}; returns the exit code.
+     */
+    public static int execute(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
+        CommandLine cli = new CommandLine(new Dr4jCommand(out, err, env));
+        cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+        cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            int code = exitCode(e);
+            err.println("dr4j: " + (code == ExitCode.FAILURE && !(e instanceof Dr4jException) ? e.toString() : message(e)));
+            return code;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public Integer call() {
+        new CommandLine(this).usage(out);
+        return ExitCode.USAGE;
+    }
+
+    static int exitCode(Throwable e) {
+        if (e instanceof WrongKeyException) {
+            return ExitCode.WRONG_KEY;
+        }
+        if (e instanceof UnsupportedFormatException || e instanceof SnapshotNotFoundException
+                || e instanceof NoSuchFileException) {
+            return ExitCode.NOT_FOUND;
+        }
+        if (e instanceof RepositoryLockedException) {
+            return ExitCode.LOCKED;
+        }
+        if (e instanceof RestoreTargetException || e instanceof UnsafePathException) {
+            return ExitCode.TARGET_REFUSED;
+        }
+        if (e instanceof CorruptObjectException) {
+            return ExitCode.CHECK_FAILED;
+        }
+        if (e instanceof OperationCancelledException || e instanceof InterruptedException) {
+            return ExitCode.CANCELLED;
+        }
+        if (e instanceof IllegalArgumentException || e instanceof CommandLine.ParameterException) {
+            return ExitCode.USAGE;
+        }
+        if (e instanceof UncheckedIOException u && u.getCause() != null) {
+            return exitCode(u.getCause());
+        }
+        return ExitCode.FAILURE;
+    }
+
+    private static String message(Throwable e) {
+        if (e instanceof NoSuchFileException n) {
+            return "not found: " + n.getFile() + (n.getReason() == null ? "" : " (" + n.getReason() + ")");
+        }
+        return e.getMessage() == null ? e.toString() : e.getMessage();
+    }
+}

@@ -1,0 +1,161 @@
+package io.dr4j.examples.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.dr4j.backup.InitOptions;
+import io.dr4j.backup.KeyProvider;
+import io.dr4j.backup.ProgressListener;
+import io.dr4j.backup.Repository;
+import io.dr4j.backup.RepositoryOptions;
+import io.dr4j.backup.Snapshot;
+import io.dr4j.backup.SnapshotFilter;
+import io.dr4j.backup.SnapshotId;
+import io.dr4j.storage.BlobStore;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+
+/** What every repository command shares: where the repository is, the key, output format. */
+abstract class RepoCommand implements Callable<Integer> {
+
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    @ParentCommand
+    Dr4jCommand root;
+
+    @Option(names = {"-r", "--repo"}, paramLabel = "URI",
+            description = "Repository: file:///path, s3://bucket/prefix, azure://container/prefix, or replicated:URI,URI; "
+                    + "repeat for a replicated set. Default: $DR4J_REPOSITORY.")
+    List<String> repos = new ArrayList<>();
+
+    @Option(names = "--s3-endpoint", paramLabel = "URL", description = "S3-compatible endpoint, e.g. http://127.0.0.1:9000.")
+    URI s3Endpoint;
+
+    @Option(names = "--s3-region", paramLabel = "REGION", description = "S3 region (default: the AWS SDK's chain; us-east-1 with an endpoint).")
+    String s3Region;
+
+    @Option(names = "--s3-path-style", description = "Path-style S3 addressing (most S3-compatible servers).")
+    boolean s3PathStyle;
+
+    @Option(names = "--s3-compatible", description = "S3-compatible checksum mode (servers that reject flexible checksums).")
+    boolean s3Compatible;
+
+    @Option(names = "--s3-no-conditional-puts", description = "The S3 server ignores If-None-Match (S3Proxy, older MinIO).")
+    boolean s3NoConditionalPuts;
+
+    @Option(names = "--azure-connection-string-env", paramLabel = "VAR", defaultValue = RepositoryUris.DEFAULT_AZURE_ENV,
+            description = "Variable holding the Azure storage connection string (default ${DEFAULT-VALUE}).")
+    String azureEnv;
+
+    @Option(names = "--write-quorum", paramLabel = "W", description = "Replicated set: acknowledgements per write (default majority).")
+    Integer writeQuorum;
+
+    @Option(names = "--repair-log", paramLabel = "DIR", description = "Replicated set: directory of the durable repair log.")
+    Path repairLog;
+
+    @Mixin
+    KeyOptions key;
+
+    @Option(names = "--json", description = "Print results as JSON on stdout.")
+    boolean json;
+
+    @Option(names = "--progress", negatable = true, description = "Progress bars on stderr (default: when stderr is a terminal).")
+    Boolean progress;
+
+    RepositoryUris.Settings settings() {
+        return new RepositoryUris.Settings(root.env, Optional.ofNullable(s3Endpoint), Optional.ofNullable(s3Region),
+                s3PathStyle, s3Compatible, !s3NoConditionalPuts, azureEnv, false,
+                writeQuorum == null ? OptionalInt.empty() : OptionalInt.of(writeQuorum), Optional.ofNullable(repairLog));
+    }
+
+    List<String> repoUris() {
+        if (repos.isEmpty() && root.env.get("DR4J_REPOSITORY") != null) {
+            return List.of(root.env.get("DR4J_REPOSITORY"));
+        }
+        return repos;
+    }
+
+    BlobStore openStore(boolean create) throws IOException {
+        RepositoryUris.Settings s = settings();
+        return RepositoryUris.open(repoUris(), create ? s.creatingLocal() : s);
+    }
+
+    KeyProvider keyProvider() throws IOException {
+        return key.load(root.env);
+    }
+
+    Repository openRepository(BlobStore store) throws IOException {
+        return Repository.open(store, keyProvider(), RepositoryOptions.defaults());
+    }
+
+    Repository initRepository(BlobStore store) throws IOException {
+        return Repository.init(store, keyProvider(), InitOptions.defaults(), RepositoryOptions.defaults());
+    }
+
+    boolean showProgress() {
+        return progress != null ? progress : System.console() != null && !json;
+    }
+
+    ProgressBar progressBar(String label) {
+        return new ProgressBar(root.err, label);
+    }
+
+    ProgressListener listener(ProgressBar bar) {
+        return showProgress() ? bar : ProgressListener.NONE;
+    }
+
+    void printJson(Object value) {
+        try {
+            root.out.println(JSON.writeValueAsString(value));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot render JSON", e);
+        }
+    }
+
+    static SnapshotFilter filter(List<String> tags, Map<String, String> labels) {
+        SnapshotFilter f = SnapshotFilter.ALL;
+        if (!tags.isEmpty()) {
+            f = f.andTags(tags.toArray(String[]::new));
+        }
+        for (Map.Entry<String, String> e : labels.entrySet()) {
+            f = f.andLabel(e.getKey(), e.getValue());
+        }
+        return f;
+    }
+
+    static SnapshotId resolve(Repository repo, String idOrLatest, SnapshotFilter filter) {
+        if (idOrLatest.equals("latest")) {
+            return repo.latest(filter).orElseThrow(() -> new io.dr4j.backup.SnapshotNotFoundException(
+                    "no snapshot" + (filter.equals(SnapshotFilter.ALL) ? "" : " matching " + filter) + " in " + repo.store().name()))
+                    .id();
+        }
+        return repo.resolve(idOrLatest);
+    }
+
+    static Map<String, Object> snapshotJson(Snapshot s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", s.id().value());
+        m.put("time", s.time().toString());
+        m.put("host", s.host());
+        m.put("source", s.source());
+        m.put("tags", s.tags().stream().sorted().toList());
+        m.put("labels", new java.util.TreeMap<>(s.labels()));
+        m.put("parent", s.parent().map(SnapshotId::value).orElse(null));
+        m.put("files", s.stats().files());
+        m.put("totalBytes", s.totalBytes());
+        m.put("newBytesStored", s.stats().newBytesStored());
+        m.put("durationMillis", s.stats().duration().toMillis());
+        return m;
+    }
+}
