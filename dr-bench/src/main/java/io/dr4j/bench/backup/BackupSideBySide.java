@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  * <pre>
  * apt-get install -y restic time
  * mvn -B -q -pl dr-bench -am package -DskipTests
- * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.backup.BackupSideBySide [--shards 8] [--shard-mib 256] [--dir /path]
+ * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.backup.BackupSideBySide [--shards 8] [--shard-mib 256] [--dir /path] [--dr4j-xmx 256m]
  * </pre>
  */
 public final class BackupSideBySide {
@@ -42,27 +42,32 @@ public final class BackupSideBySide {
     private final Path dir;
     private final String jar;
 
-    private BackupSideBySide(Path dir) {
+    private final String dr4jXmx;
+
+    private BackupSideBySide(Path dir, String dr4jXmx) {
         this.dir = dir;
+        this.dr4jXmx = dr4jXmx;
         this.jar = System.getProperty("java.class.path");
     }
 
     public static void main(String[] args) throws Exception {
         int shards = 8;
         long shardMiB = 256;
+        String dr4jXmx = null;
         Path dir = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--shards" -> shards = Integer.parseInt(args[++i]);
                 case "--shard-mib" -> shardMiB = Long.parseLong(args[++i]);
                 case "--dir" -> dir = Path.of(args[++i]);
+                case "--dr4j-xmx" -> dr4jXmx = args[++i];
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         if (dir == null) {
             dir = Files.createTempDirectory(Path.of(System.getProperty("user.dir")), "dr4j-side-by-side");
         }
-        new BackupSideBySide(dir).run(new CheckpointWorkload(shards, shardMiB << 20, 20261126L));
+        new BackupSideBySide(dir, dr4jXmx).run(new CheckpointWorkload(shards, shardMiB << 20, 20261126L));
     }
 
     private void run(CheckpointWorkload workload) throws Exception {
@@ -140,8 +145,11 @@ public final class BackupSideBySide {
     }
 
     private Row dr4j(String step, long bytes, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", jar, Dr4jStep.class.getName()));
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        if (dr4jXmx != null) {
+            command.add("-Xmx" + dr4jXmx);
+        }
+        command.addAll(List.of("-cp", jar, Dr4jStep.class.getName()));
         command.addAll(List.of(args));
         return timed("dr4j", step, bytes, command);
     }
