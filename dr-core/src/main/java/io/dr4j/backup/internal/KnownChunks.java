@@ -31,12 +31,10 @@ public final class KnownChunks {
     private final Set<ChunkId> ids = ConcurrentHashMap.newKeySet();
     private final Optional<Path> cacheFile;
     private final Set<String> pruneMarkers;
-    private final boolean rebuilt;
 
-    private KnownChunks(Optional<Path> cacheFile, Set<String> pruneMarkers, boolean rebuilt) {
+    private KnownChunks(Optional<Path> cacheFile, Set<String> pruneMarkers) {
         this.cacheFile = cacheFile;
         this.pruneMarkers = pruneMarkers;
-        this.rebuilt = rebuilt;
     }
 
     /** Loads the set for the repository {@code repositoryId} in {@code store}. */
@@ -47,12 +45,12 @@ public final class KnownChunks {
         }
         Optional<Path> file = cacheDirectory.map(d -> d.resolve(repositoryId).resolve("known-chunks"));
         if (file.isPresent() && Files.isRegularFile(file.get())) {
-            KnownChunks cached = new KnownChunks(file, markers, false);
+            KnownChunks cached = new KnownChunks(file, markers);
             if (cached.readCache(file.get(), markers)) {
                 return cached;
             }
         }
-        KnownChunks fresh = new KnownChunks(file, markers, true);
+        KnownChunks fresh = new KnownChunks(file, markers);
         for (BlobInfo info : list(store, "chunks")) {
             String name = info.key().name();
             if (name.length() == 2 * ChunkId.LENGTH && name.chars().allMatch(c -> Character.digit(c, 16) >= 0)) {
@@ -68,19 +66,6 @@ public final class KnownChunks {
         } catch (UncheckedIOException e) {
             throw e.getCause();
         }
-    }
-
-    /** Whether the set was rebuilt from the store (rather than read from the cache). */
-    public boolean rebuilt() {
-        return rebuilt;
-    }
-
-    public int size() {
-        return ids.size();
-    }
-
-    public boolean contains(ChunkId id) {
-        return ids.contains(id);
     }
 
     /** Adds {@code id}; returns true if it was not known (the caller must then store it). */

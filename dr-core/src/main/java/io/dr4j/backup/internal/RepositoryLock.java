@@ -3,7 +3,6 @@ package io.dr4j.backup.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.dr4j.Dr4jException;
 import io.dr4j.backup.RepositoryLockedException;
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
@@ -155,9 +154,5 @@ public final class RepositoryLock implements AutoCloseable {
             }
         }
         return removed;
-    }
-
-    static Dr4jException unchecked(IOException e, String what) {
-        return new Dr4jException(what + ": " + e.getMessage(), e);
     }
 }
