@@ -115,8 +115,16 @@ final class S3ProxyServer implements AutoCloseable {
     }
 
     @Override
-    public void close() throws Exception {
-        stop();
-        context.close();
+    public void close() throws java.io.IOException {
+        try {
+            stop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new java.io.InterruptedIOException("interrupted while stopping S3Proxy");
+        } catch (Exception e) {
+            throw new java.io.IOException("stopping S3Proxy failed: " + e, e);
+        } finally {
+            context.close();
+        }
     }
 }
