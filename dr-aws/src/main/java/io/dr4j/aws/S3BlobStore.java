@@ -47,6 +47,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -61,6 +62,7 @@ import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3Configuration;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectLockConfigurationResponse;
@@ -129,10 +131,21 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * <p>{@link Builder#s3Compatible(boolean) S3-compatible mode} sets the SDK's request checksum
  * calculation and response checksum validation to {@code WHEN_REQUIRED}: SDK 2.30 and later
  * otherwise send CRC32 "flexible checksums" with aws-chunked bodies, which many S3-compatible
- * servers reject (S3Proxy answers "x-amz-content-sha256 does not match"). In that mode the store
- * sends a {@code Content-MD5} of every object and part instead ({@link Builder#contentMd5}), so
- * uploads stay verified by the server. Against AWS the SDK's CRC32 checksums verify uploads;
- * downloads are checked for length, and the backup layer above authenticates every chunk.
+ * servers reject (S3Proxy answers "x-amz-content-sha256 does not match"). The mode also turns
+ * off the SDK's aws-chunked streaming signatures, whose per-chunk signatures several servers
+ * parse without checking (S3Proxy among them). Uploads stay verified by the server:
+ * <ul>
+ * <li>over plain {@code http://} the SDK then signs each request's whole body: it sends the
+ *     SHA-256 of the body in {@code x-amz-content-sha256}, covered by the signature, and a
+ *     SigV4 server refuses a body that does not match it ({@code XAmzContentSHA256Mismatch},
+ *     reported as transient: sending again may succeed). A {@code Content-MD5} would hash every
+ *     byte a second time on both sides for no added protection, so it is off by default;</li>
+ * <li>over {@code https://} the body is sent unsigned (TLS protects the transport), and the store
+ *     sends a {@code Content-MD5} of every object and part ({@link Builder#contentMd5}), which
+ *     the server checks ({@code BadDigest}).</li>
+ * </ul>
+ * Against AWS (default mode) the SDK's CRC32 checksums verify uploads. Downloads are checked for
+ * length, and the backup layer above authenticates every chunk it reads.
  *
  * <h2>Conditional puts, storage classes, Object Lock</h2>
  * {@link #putIfAbsent} sends {@code If-None-Match: *}, which AWS S3 enforces atomically; servers
@@ -203,7 +216,7 @@ public final class S3BlobStore implements BlobStore {
         this.concurrency = b.concurrency;
         this.conditionalPuts = b.conditionalPuts;
         this.listPageSize = b.listPageSize;
-        this.contentMd5 = b.contentMd5 != null ? b.contentMd5 : b.s3Compatible;
+        this.contentMd5 = b.contentMd5 != null ? b.contentMd5 : b.s3Compatible && !bodiesAreSigned(b);
         this.storageClasses = PrefixRules.of(b.storageClasses);
         this.locks = PrefixRules.of(b.locks);
         this.clock = b.clock;
@@ -234,6 +247,15 @@ public final class S3BlobStore implements BlobStore {
         this.workers = Executors.newFixedThreadPool(concurrency, factory);
     }
 
+    /**
+     * Whether the client the store builds signs every request body in full (SHA-256 in
+     * {@code x-amz-content-sha256}): in S3-compatible mode (no aws-chunked encoding) over plain
+     * HTTP, where the SDK always signs payloads.
+     */
+    private static boolean bodiesAreSigned(Builder b) {
+        return b.client == null && b.s3Compatible && b.endpoint != null && "http".equalsIgnoreCase(b.endpoint.getScheme());
+    }
+
     private static S3Client buildClient(Builder b) {
         S3ClientBuilder builder = S3Client.builder()
                 .httpClientBuilder(ApacheHttpClient.builder().maxConnections(Math.max(50, 4 * b.concurrency)))
@@ -253,7 +275,11 @@ public final class S3BlobStore implements BlobStore {
         }
         if (b.s3Compatible) {
             builder.requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-                    .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED);
+                    .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+                    .serviceConfiguration(S3Configuration.builder().chunkedEncodingEnabled(false).build());
+        }
+        if (b.clientCustomizer != null) {
+            b.clientCustomizer.accept(builder);
         }
         return builder.build();
     }
@@ -288,6 +314,7 @@ public final class S3BlobStore implements BlobStore {
         private final Map<String, StorageClass> storageClasses = new LinkedHashMap<>();
         private final Map<String, LockRule> locks = new LinkedHashMap<>();
         private Clock clock = Clock.systemUTC();
+        private Consumer<S3ClientBuilder> clientCustomizer;
 
         private Builder(String bucket) {
             Objects.requireNonNull(bucket, "bucket");
@@ -303,7 +330,10 @@ public final class S3BlobStore implements BlobStore {
             }
         }
 
-        /** Uses the application's client, which the store never closes. Excludes region, endpoint, pathStyle, credentials, s3Compatible and sdkMaxAttempts. */
+        /**
+         * Uses the application's client, which the store never closes. Excludes region, endpoint,
+         * pathStyle, credentials, s3Compatible, sdkMaxAttempts and customizeClient.
+         */
         public Builder client(S3Client client) {
             once("client");
             this.client = Objects.requireNonNull(client, "client");
@@ -344,12 +374,24 @@ public final class S3BlobStore implements BlobStore {
 
         /**
          * S3-compatible mode (default false): the built client computes and validates checksums
-         * only when an operation requires them ({@code WHEN_REQUIRED}), and {@link #contentMd5}
-         * defaults to true. Needed for servers that reject the SDK's default flexible checksums.
+         * only when an operation requires them ({@code WHEN_REQUIRED}) and sends plain (not
+         * aws-chunked) bodies, and {@link #contentMd5} defaults to true over HTTPS (over HTTP the
+         * signed SHA-256 of every body verifies uploads; see the class documentation). Needed for
+         * servers that reject the SDK's default flexible checksums.
          */
         public Builder s3Compatible(boolean s3Compatible) {
             once("s3Compatible");
             this.s3Compatible = s3Compatible;
+            return this;
+        }
+
+        /**
+         * Adjusts a client the store builds, after the store's own settings: an HTTP proxy,
+         * timeouts, metric publishers, interceptors. The store still owns and closes that client.
+         */
+        public Builder customizeClient(Consumer<S3ClientBuilder> customizer) {
+            once("customizeClient");
+            this.clientCustomizer = Objects.requireNonNull(customizer, "customizer");
             return this;
         }
 
@@ -417,7 +459,12 @@ public final class S3BlobStore implements BlobStore {
             return this;
         }
 
-        /** Whether to send {@code Content-MD5} with every object and part; default: true in {@link #s3Compatible} mode, else false (the SDK's CRC32 covers AWS). */
+        /**
+         * Whether to send {@code Content-MD5} with every object and part. Default: true in
+         * {@link #s3Compatible} mode over HTTPS; false over HTTP in that mode (the signed body
+         * hash covers uploads), false with AWS's flexible checksums and with an application's
+         * {@link #client} (whose checksum settings are the application's).
+         */
         public Builder contentMd5(boolean contentMd5) {
             once("contentMd5");
             this.contentMd5 = contentMd5;
@@ -479,7 +526,8 @@ public final class S3BlobStore implements BlobStore {
         /** Builds the store. */
         public S3BlobStore build() {
             if (client != null) {
-                for (String option : List.of("region", "endpoint", "pathStyle", "credentials", "s3Compatible", "sdkMaxAttempts")) {
+                for (String option : List.of("region", "endpoint", "pathStyle", "credentials", "s3Compatible", "sdkMaxAttempts",
+                        "customizeClient")) {
                     if (set.contains(option)) {
                         throw new IllegalStateException(option + " configures the client the store builds; it cannot be"
                                 + " combined with client(...): configure your own client instead");
@@ -501,6 +549,11 @@ public final class S3BlobStore implements BlobStore {
     /** The key prefix inside the bucket, empty for none. */
     public String keyPrefix() {
         return prefix.isEmpty() ? "" : prefix.substring(0, prefix.length() - 1);
+    }
+
+    /** Whether puts carry a {@code Content-MD5} (see {@link Builder#contentMd5}). */
+    boolean sendsContentMd5() {
+        return contentMd5;
     }
 
     /** The client in use (the application's or the store's own). */

@@ -16,7 +16,8 @@ import software.amazon.awssdk.core.exception.SdkException;
 
 /**
  * Turns SDK exceptions into the storage SPI's: 404 is "not found", 412 and 409 on a conditional
- * put are "already exists", throttling, 5xx, timeouts and I/O failures are transient, the rest
+ * put are "already exists", throttling, 5xx, timeouts, I/O failures and a body the server found
+ * damaged (checksum mismatch) are transient, the rest
  * (access denied, missing bucket, bad request, bad configuration) permanent.
  *
  * <p>Messages name the operation, the bucket (through the store name) and the key, with the
@@ -63,6 +64,11 @@ final class S3Failures {
             if (status == 403) {
                 return new PermanentBlobStoreException(store, key,
                         detail + " (check the credentials and the bucket policy)", failure);
+            }
+            if ("BadDigest".equals(code) || "XAmzContentSHA256Mismatch".equals(code)) {
+                // the server received other bytes than were sent and refused them: sending again may succeed
+                return new TransientBlobStoreException(store, key,
+                        detail + " (the body was damaged on its way to the server, which refused it; nothing was stored)", failure);
             }
             if (isTransientStatus(status) || "RequestTimeout".equals(code) || "SlowDown".equals(code)) {
                 return new TransientBlobStoreException(store, key, detail, failure);

@@ -53,13 +53,15 @@ import software.amazon.awssdk.transfer.s3.model.FileUpload;
  * <pre>
  * mvn -B -q -pl dr-bench -am package -DskipTests
  * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.s3.S3SideBySide [--shards 8] [--shard-mib 256]
- *      [--part-mib 16] [--concurrency 8] [--rounds 1] [--tools dr4j,dr4j-nomd5,tm,rclone]
- *      [--dr4j-files 4] [--dr4j-concurrency C] [--dr4j-md5 true]
+ *      [--part-mib 16] [--concurrency 8] [--rounds 1] [--tools dr4j,tm,rclone]
+ *      [--dr4j-files 4] [--dr4j-concurrency C]
  * </pre>
  *
- * {@code dr4j} runs the store as configured for S3-compatible servers (a {@code Content-MD5} on
- * every part, verified by the server); {@code dr4j-nomd5} turns that off, which is what the
- * Transfer Manager does with {@code WHEN_REQUIRED} checksums, for a like-for-like comparison.
+ * {@code dr4j} runs the store with its defaults for an S3-compatible server on {@code http://}:
+ * every body signed in full (its SHA-256 in {@code x-amz-content-sha256}, checked by S3Proxy), no
+ * aws-chunked streaming, no {@code Content-MD5}. {@code dr4j-md5} adds a {@code Content-MD5} to
+ * every part (the default over {@code https://}), to show what that costs. The Transfer Manager
+ * runs with {@code WHEN_REQUIRED} checksums (S3Proxy refuses the SDK's flexible checksums).
  * dr4j puts and gets {@code --dr4j-files} files at a time through one store; the Transfer
  * Manager starts all files at once; rclone uses its defaults (4 transfers × 4 parts) with the
  * shared part size.
@@ -82,7 +84,6 @@ public final class S3SideBySide {
     private final String accessKey;
     private final String secretKey;
     private int filesAtOnce = 4;
-    private boolean md5 = true;
     private int dr4jConcurrency;
 
     private S3SideBySide(Path work, List<Path> files, long partSize, int concurrency, URI endpoint,
@@ -109,7 +110,7 @@ public final class S3SideBySide {
         long partSize = Long.parseLong(options.getOrDefault("part-mib", "16")) << 20;
         int concurrency = Integer.parseInt(options.getOrDefault("concurrency", "8"));
         int rounds = Integer.parseInt(options.getOrDefault("rounds", "1"));
-        List<String> tools = List.of(options.getOrDefault("tools", "dr4j,dr4j-nomd5,tm,rclone").split(","));
+        List<String> tools = List.of(options.getOrDefault("tools", "dr4j,tm,rclone").split(","));
 
         Path work = Files.createTempDirectory("dr4j-s3-bench");
         try {
@@ -140,7 +141,6 @@ public final class S3SideBySide {
                     System.out.printf(Locale.ROOT, "workload: %d files, %.1f MB; part %d MiB, concurrency %d; S3Proxy %s (filesystem-nio2)%n",
                             files.size(), bench.totalBytes / 1e6, partSize >> 20, concurrency, endpoint);
                     bench.filesAtOnce = Integer.parseInt(options.getOrDefault("dr4j-files", "4"));
-                    bench.md5 = Boolean.parseBoolean(options.getOrDefault("dr4j-md5", "true"));
                     bench.dr4jConcurrency = Integer.parseInt(options.getOrDefault("dr4j-concurrency", String.valueOf(concurrency)));
                     bench.run(tools, rounds);
                 } finally {
@@ -162,8 +162,8 @@ public final class S3SideBySide {
             for (String tool : tools) {
                 double[] times;
                 switch (tool) {
-                    case "dr4j" -> times = dr4j(md5);
-                    case "dr4j-nomd5" -> times = dr4j(false);
+                    case "dr4j" -> times = dr4j(false);
+                    case "dr4j-md5" -> times = dr4j(true);
                     case "tm" -> times = transferManager();
                     case "rclone" -> {
                         if (!rcloneInstalled()) {
@@ -174,7 +174,7 @@ public final class S3SideBySide {
                         }
                         times = rclone();
                     }
-                    default -> throw new IllegalArgumentException("unknown tool " + tool + " (dr4j, dr4j-nomd5, tm, rclone)");
+                    default -> throw new IllegalArgumentException("unknown tool " + tool + " (dr4j, dr4j-md5, tm, rclone)");
                 }
                 keepBest(best, new Result(label(tool), "upload", times[0]));
                 keepBest(best, new Result(label(tool), "download", times[1]));
@@ -200,8 +200,8 @@ public final class S3SideBySide {
 
     private String label(String tool) {
         return switch (tool) {
-            case "dr4j" -> "dr4j S3BlobStore" + (md5 ? " (Content-MD5)" : "");
-            case "dr4j-nomd5" -> "dr4j S3BlobStore (no Content-MD5)";
+            case "dr4j" -> "dr4j S3BlobStore (defaults)";
+            case "dr4j-md5" -> "dr4j S3BlobStore (+Content-MD5)";
             case "tm" -> "AWS S3 Transfer Manager (Java)";
             default -> "rclone " + rcloneVersion();
         };
@@ -227,14 +227,17 @@ public final class S3SideBySide {
         }
     }
 
-    private double[] dr4j(boolean contentMd5) throws Exception {
+    private double[] dr4j(boolean forceMd5) throws Exception {
         Path out = freshDir("out-dr4j");
         double[] times;
-        try (S3BlobStore store = S3BlobStore.builder(BUCKET)
+        S3BlobStore.Builder builder = S3BlobStore.builder(BUCKET)
                 .endpoint(endpoint).pathStyle(true).s3Compatible(true).conditionalPuts(false)
                 .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
-                .keyPrefix("dr4j").partSize(partSize).concurrency(dr4jConcurrency).contentMd5(contentMd5)
-                .build()) {
+                .keyPrefix("dr4j").partSize(partSize).concurrency(dr4jConcurrency);
+        if (forceMd5) {
+            builder.contentMd5(true);
+        }
+        try (S3BlobStore store = builder.build()) {
             ExecutorService pool = Executors.newFixedThreadPool(filesAtOnce);
             try {
                 long t0 = System.nanoTime();
@@ -446,8 +449,8 @@ public final class S3SideBySide {
         for (int i = 0; i < args.length; i++) {
             if (!args[i].startsWith("--") || i + 1 >= args.length) {
                 throw new IllegalArgumentException("usage: S3SideBySide [--shards N] [--shard-mib M] [--part-mib P]"
-                        + " [--concurrency C] [--rounds R] [--tools dr4j,dr4j-nomd5,tm,rclone] [--dr4j-files F]"
-                        + " [--dr4j-concurrency C] [--dr4j-md5 B]; bad argument '" + args[i] + "'");
+                        + " [--concurrency C] [--rounds R] [--tools dr4j,dr4j-md5,tm,rclone] [--dr4j-files F]"
+                        + " [--dr4j-concurrency C]; bad argument '" + args[i] + "'");
             }
             options.put(args[i].substring(2), args[++i]);
         }

@@ -1,0 +1,189 @@
+package io.dr4j.aws;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.dr4j.storage.BlobKey;
+import io.dr4j.storage.TransientBlobStoreException;
+import java.io.ByteArrayInputStream;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.ContentStreamProvider;
+import software.amazon.awssdk.http.ExecutableHttpRequest;
+import software.amazon.awssdk.http.HttpExecuteRequest;
+import software.amazon.awssdk.http.SdkHttpClient;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+
+/**
+ * Integrity of uploads in S3-compatible mode, against S3Proxy: over plain HTTP the store's own
+ * client signs every body in full (a hex SHA-256 in {@code x-amz-content-sha256}, no aws-chunked
+ * streaming, no redundant {@code Content-MD5}), and a body damaged between the SDK and the server
+ * is refused by the server: the put fails as transient and nothing is stored, for single puts and
+ * for multipart parts (the upload is aborted).
+ */
+class S3UploadIntegrityTest {
+
+    private static S3ProxyServer server;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        server = new S3ProxyServer();
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        server.close();
+    }
+
+    /** Records the payload-hash and MD5 headers of every PUT as sent. */
+    private static final class Wire implements ExecutionInterceptor {
+        final Map<String, List<String>> sha256 = new ConcurrentHashMap<>();
+        final Map<String, List<String>> md5 = new ConcurrentHashMap<>();
+
+        @Override
+        public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
+            if (context.httpRequest().method().name().equals("PUT")) {
+                String request = context.httpRequest().encodedPath() + "?" + context.httpRequest().rawQueryParameters();
+                sha256.put(request, context.httpRequest().matchingHeaders("x-amz-content-sha256"));
+                md5.put(request, context.httpRequest().matchingHeaders("Content-MD5"));
+            }
+        }
+    }
+
+    /** An HTTP client that flips one bit of the 1000th byte of every request body while {@code damage} is set. */
+    private static final class DamagingHttpClient implements SdkHttpClient {
+        final SdkHttpClient delegate = ApacheHttpClient.builder().maxConnections(32).build();
+        final AtomicBoolean damage = new AtomicBoolean();
+
+        @Override
+        public ExecutableHttpRequest prepareRequest(HttpExecuteRequest request) {
+            if (!damage.get() || request.contentStreamProvider().isEmpty()) {
+                return delegate.prepareRequest(request);
+            }
+            ContentStreamProvider original = request.contentStreamProvider().get();
+            ContentStreamProvider damaged = () -> new FlipOneBit(original.newStream(), 999);
+            return delegate.prepareRequest(HttpExecuteRequest.builder().request(request.httpRequest())
+                    .contentStreamProvider(damaged).metricCollector(request.metricCollector().orElse(null)).build());
+        }
+
+        @Override
+        public void close() {
+            delegate.close();
+        }
+    }
+
+    private static final class FlipOneBit extends FilterInputStream {
+        private final long at;
+        private long position;
+
+        FlipOneBit(InputStream in, long at) {
+            super(in);
+            this.at = at;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0 && position++ == at) {
+                b ^= 1;
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = super.read(buffer, offset, length);
+            if (n > 0) {
+                if (at >= position && at < position + n) {
+                    buffer[offset + (int) (at - position)] ^= 1;
+                }
+                position += n;
+            }
+            return n;
+        }
+    }
+
+    private static byte[] random(int size) {
+        byte[] data = new byte[size];
+        new Random(size).nextBytes(data);
+        return data;
+    }
+
+    @Test
+    void overPlainHttpEveryBodyIsSignedInFullAndNoMd5IsSent() throws IOException {
+        String bucket = server.newBucket();
+        Wire wire = new Wire();
+        try (S3BlobStore store = server.storeBuilder(bucket).partSize(S3BlobStore.MIN_PART_SIZE)
+                .customizeClient(b -> b.overrideConfiguration(o -> o.addExecutionInterceptor(wire))).build()) {
+            assertThat(store.sendsContentMd5()).isFalse();
+            byte[] small = random(10_000);
+            byte[] large = random((int) (2 * S3BlobStore.MIN_PART_SIZE + 7));
+            store.put(BlobKey.of("small"), small);
+            store.put(BlobKey.of("large"), new ByteArrayInputStream(large), large.length);
+            assertThat(store.getBytes(BlobKey.of("small"))).isEqualTo(small);
+            assertThat(store.getBytes(BlobKey.of("large"))).isEqualTo(large);
+        }
+        // one PutObject and three UploadParts, each with the hex SHA-256 of its own body
+        assertThat(wire.sha256).hasSize(4);
+        assertThat(wire.sha256.values()).allSatisfy(v -> assertThat(v).singleElement().asString().matches("[0-9a-f]{64}"));
+        assertThat(wire.md5.values()).allSatisfy(v -> assertThat(v).isEmpty());
+    }
+
+    @Test
+    void aBodyDamagedOnTheWayIsRefusedByTheServerAndNothingIsStored() throws IOException {
+        String bucket = server.newBucket();
+        DamagingHttpClient http = new DamagingHttpClient();
+        try (S3BlobStore store = server.storeBuilder(bucket).partSize(S3BlobStore.MIN_PART_SIZE).sdkMaxAttempts(1)
+                .customizeClient(b -> b.httpClientBuilder(defaults -> http)).build()) {
+            http.damage.set(true);
+            assertThatThrownBy(() -> store.put(BlobKey.of("small"), random(10_000)))
+                    .isInstanceOf(TransientBlobStoreException.class)
+                    .hasMessageContaining(bucket)
+                    .hasMessageContaining("damaged on its way")
+                    .hasMessageContaining("nothing was stored");
+            byte[] large = random((int) (2 * S3BlobStore.MIN_PART_SIZE + 7));
+            assertThatThrownBy(() -> store.put(BlobKey.of("large"), new ByteArrayInputStream(large), large.length))
+                    .isInstanceOf(TransientBlobStoreException.class)
+                    .hasMessageContaining("UploadPart");
+            http.damage.set(false);
+
+            assertThat(store.find(BlobKey.of("small"))).isEmpty();
+            assertThat(store.find(BlobKey.of("large"))).isEmpty();
+            assertThat(store.client().listMultipartUploads(b -> b.bucket(bucket)).uploads()).isEmpty();
+            // once the path is healthy again the same puts succeed
+            store.put(BlobKey.of("large"), new ByteArrayInputStream(large), large.length);
+            assertThat(store.getBytes(BlobKey.of("large"))).isEqualTo(large);
+        } finally {
+            http.close();
+        }
+    }
+
+    @Test
+    void md5IsSentByDefaultOnlyWhereNothingElseCoversTheBody() throws IOException {
+        try (S3BlobStore https = S3BlobStore.builder("b1").endpoint(URI.create("https://s3.example.test"))
+                        .s3Compatible(true).build();
+                S3BlobStore http = S3BlobStore.builder("b2").endpoint(URI.create("http://127.0.0.1:1"))
+                        .s3Compatible(true).build();
+                S3BlobStore forced = S3BlobStore.builder("b3").endpoint(URI.create("http://127.0.0.1:1"))
+                        .s3Compatible(true).contentMd5(true).build();
+                S3BlobStore aws = S3BlobStore.builder("b4").region(software.amazon.awssdk.regions.Region.EU_WEST_1).build()) {
+            assertThat(https.sendsContentMd5()).isTrue();
+            assertThat(http.sendsContentMd5()).isFalse();
+            assertThat(forced.sendsContentMd5()).isTrue();
+            assertThat(aws.sendsContentMd5()).isFalse(); // the SDK's CRC32 flexible checksums cover AWS
+        }
+    }
+}
