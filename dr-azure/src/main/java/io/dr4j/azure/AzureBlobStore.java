@@ -136,8 +136,13 @@ public final class AzureBlobStore implements BlobStore {
     /** Metadata entry holding the CRC-32C (8 hex digits) of the whole object as written by dr4j. */
     public static final String CRC_METADATA = "dr4jcrc32c";
 
-    /** Default block size of a staged upload: 8 MiB. */
-    public static final long DEFAULT_BLOCK_SIZE = 8L << 20;
+    /**
+     * Default block size of a staged upload: 64 MiB. Fewer, larger Put Block requests cost the
+     * service less per byte (measured against the SDK's defaults with {@code AzureSideBySide}: 8 MiB
+     * blocks were 0.86–0.92x the SDK's upload speed, 64 MiB 1.09–1.30x); a put from a file sends
+     * them straight from the file, a put from a stream buffers up to {@code concurrency} of them.
+     */
+    public static final long DEFAULT_BLOCK_SIZE = 64L << 20;
     /** Default number of blocks staged, or ranges fetched, in parallel per transfer: 4. */
     public static final int DEFAULT_CONCURRENCY = 4;
     /** Default size of one ranged download request: 8 MiB. */
@@ -987,7 +992,11 @@ public final class AzureBlobStore implements BlobStore {
             return this;
         }
 
-        /** Size of one staged block (default 8 MiB, between 64 KiB and 4000 MiB). */
+        /**
+         * Size of one staged block (default 64 MiB, between 64 KiB and 4000 MiB). A put from a
+         * stream or byte array holds up to {@code concurrency × blockSize} bytes (256 MiB by
+         * default); lower it where memory is tight.
+         */
         public Builder blockSize(long bytes) {
             once("blockSize");
             if (bytes < MIN_TRANSFER_SIZE || bytes > MAX_BLOCK_SIZE) {

@@ -34,13 +34,17 @@ import java.util.stream.Stream;
  * <pre>
  * mvn -B -pl dr-bench -am package -DskipTests
  * flock /tmp/dr4j-bench.lock java -cp dr-bench/target/benchmarks.jar \
- *     io.dr4j.bench.replication.ReplicationBenchmark [shards=8] [shardMiB=256] [rounds=3] [sync=true] [workDir=java.io.tmpdir] [linkMBps=0]
+ *     io.dr4j.bench.replication.ReplicationBenchmark [shards=8] [shardMiB=256] [rounds=3] [sync=true] [workDir=java.io.tmpdir] [linkMBps=0] [memberDirs=-]
  * </pre>
  * {@code sync=true} makes every put fsync its file (the stores' default); {@code false} measures
  * the page cache instead of the disk. {@code linkMBps > 0} puts every store (the single one too)
  * behind its own simulated link of that many MB/s, as members at different sites would be: then
  * the members no longer share one bottleneck, and the figure shows whether the fan-out really
- * runs in parallel.
+ * runs in parallel. {@code memberDirs} (three comma-separated directories, e.g. the mount points
+ * of three disks) puts member {@code i} in the {@code i}-th directory and the single store in
+ * the first, so that each member has a device of its own; {@code -} (default) puts everything
+ * under {@code workDir}. {@code dr-bench/scripts/independent-disks.sh} makes three such devices
+ * on a machine that has only one disk (RAM-backed ext4 loop devices; root needed).
  */
 public final class ReplicationBenchmark {
 
@@ -55,23 +59,39 @@ public final class ReplicationBenchmark {
         long linkBytesPerSecond = args.length > 5 ? Long.parseLong(args[5]) * 1_000_000L : 0;
         Path work = Files.createTempDirectory(args.length > 4 ? Path.of(args[4]) : Path.of(System.getProperty("java.io.tmpdir")),
                 "dr4j-replication-bench");
+        List<Path> memberRoots = new ArrayList<>();
         try {
-            run(work, new CheckpointWorkload(shards, shardMiB << 20, 20261126L), rounds, sync, linkBytesPerSecond);
+            if (args.length > 6 && !args[6].equals("-")) {
+                for (String dir : args[6].split(",")) {
+                    memberRoots.add(Files.createTempDirectory(Path.of(dir), "dr4j-replication-bench"));
+                }
+                if (memberRoots.size() != 3) {
+                    throw new IllegalArgumentException("memberDirs needs exactly three directories, was " + args[6]);
+                }
+            } else {
+                memberRoots.addAll(List.of(work, work, work));
+            }
+            run(work, memberRoots, new CheckpointWorkload(shards, shardMiB << 20, 20261126L), rounds, sync, linkBytesPerSecond);
         } finally {
             deleteTree(work);
+            for (Path root : memberRoots) {
+                deleteTree(root);
+            }
         }
     }
 
-    private static void run(Path work, CheckpointWorkload workload, int rounds, boolean sync, long link) throws Exception {
+    private static void run(Path work, List<Path> roots, CheckpointWorkload workload, int rounds, boolean sync, long link)
+            throws Exception {
         List<Path> shards = workload.writeVersion1(work.resolve("checkpoint"));
         double totalMb = workload.totalBytes() / 1e6;
-        System.out.printf(Locale.ROOT, "checkpoint: %d shards, %.0f MB total, sync=%s, %d rounds, %s, work dir %s%n",
-                shards.size(), totalMb, sync, rounds, link > 0 ? "each store behind a " + link / 1_000_000 + " MB/s link" : "no link limit", work);
+        System.out.printf(Locale.ROOT, "checkpoint: %d shards, %.0f MB total, sync=%s, %d rounds, %s, source %s, stores in %s%n",
+                shards.size(), totalMb, sync, rounds, link > 0 ? "each store behind a " + link / 1_000_000 + " MB/s link" : "no link limit",
+                work, roots.stream().distinct().toList());
         double[] single = new double[rounds];
         double[] acked = new double[rounds];
         double[] full = new double[rounds];
         for (int r = 0; r < rounds; r++) {
-            Path singleDir = work.resolve("single-" + r);
+            Path singleDir = roots.get(0).resolve("single-" + r);
             try (BlobStore store = linked(LocalBlobStore.builder(singleDir).sync(sync).build(), link)) {
                 long start = System.nanoTime();
                 putAll(store, shards);
@@ -79,13 +99,13 @@ public final class ReplicationBenchmark {
             }
             deleteTree(singleDir);
 
-            Path replicatedDir = work.resolve("replicated-" + r);
+            String replicated = "replicated-" + r;
             ReplicatedBlobStore store = ReplicatedBlobStore.builder()
-                    .member("site-a", linked(LocalBlobStore.builder(replicatedDir.resolve("a")).sync(sync).build(), link))
-                    .member("site-b", linked(LocalBlobStore.builder(replicatedDir.resolve("b")).sync(sync).build(), link))
-                    .member("site-c", linked(LocalBlobStore.builder(replicatedDir.resolve("c")).sync(sync).build(), link))
+                    .member("site-a", linked(LocalBlobStore.builder(roots.get(0).resolve(replicated).resolve("a")).sync(sync).build(), link))
+                    .member("site-b", linked(LocalBlobStore.builder(roots.get(1).resolve(replicated).resolve("b")).sync(sync).build(), link))
+                    .member("site-c", linked(LocalBlobStore.builder(roots.get(2).resolve(replicated).resolve("c")).sync(sync).build(), link))
                     .writeQuorum(2)
-                    .repairLog(LocalBlobStore.builder(replicatedDir.resolve("log")).sync(sync).build())
+                    .repairLog(LocalBlobStore.builder(roots.get(0).resolve(replicated).resolve("log")).sync(sync).build())
                     .build();
             try {
                 long start = System.nanoTime();
@@ -105,7 +125,9 @@ public final class ReplicationBenchmark {
             } finally {
                 store.close();
             }
-            deleteTree(replicatedDir);
+            for (Path root : roots) {
+                deleteTree(root.resolve(replicated));
+            }
         }
         double s = median(single);
         double a = median(acked);
