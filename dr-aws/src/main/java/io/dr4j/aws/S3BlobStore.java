@@ -13,6 +13,7 @@ import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -50,6 +51,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
+import java.util.zip.CRC32C;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
@@ -108,6 +110,15 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * response (so a concurrently replaced object fails the read instead of mixing versions) while
  * the caller streams the first. Memory per read is bounded by {@code partSize × concurrency}.
  *
+ * <p>dr4j's own hash covers what the server's checks do not: every object written in one
+ * PutObject, and every multipart upload from a file or byte array, carries the CRC-32C of the
+ * whole object in its user metadata ({@value #CRC_METADATA}; a file is hashed in one extra
+ * sequential pass before its upload starts, as S3 takes metadata only when an upload is created).
+ * A read of a whole object checks that CRC when the last byte arrives and fails with a
+ * {@link PermanentBlobStoreException} naming both values instead of ending normally; ranged reads
+ * and objects uploaded from a stream in parts (whose CRC is not known in time) are checked for
+ * length only.
+ *
  * <p><b>Why the synchronous client and a thread pool</b> rather than {@code S3AsyncClient}: the
  * SPI is blocking and stream-based, reading a caller's {@code InputStream} must block anyway,
  * and a bounded pool of part workers makes the memory bound, the abort-after-in-flight-parts
@@ -144,8 +155,9 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  *     sends a {@code Content-MD5} of every object and part ({@link Builder#contentMd5}), which
  *     the server checks ({@code BadDigest}).</li>
  * </ul>
- * Against AWS (default mode) the SDK's CRC32 checksums verify uploads. Downloads are checked for
- * length, and the backup layer above authenticates every chunk it reads.
+ * Against AWS (default mode) the SDK's CRC32 checksums verify uploads. Downloads are checked
+ * against dr4j's own CRC-32C (see Reads), and the backup layer above authenticates every chunk
+ * it reads.
  *
  * <h2>Conditional puts, storage classes, Object Lock</h2>
  * {@link #putIfAbsent} sends {@code If-None-Match: *}, which AWS S3 enforces atomically; servers
@@ -182,6 +194,12 @@ public final class S3BlobStore implements BlobStore {
     public static final int DEFAULT_CONCURRENCY = 8;
     /** Default attempts per request of a client the store builds (the SDK standard strategy's): 3. */
     public static final int DEFAULT_SDK_MAX_ATTEMPTS = 3;
+
+    /**
+     * User-metadata entry ({@code x-amz-meta-dr4jcrc32c}) with the CRC-32C (8 hex digits) of the
+     * whole object as dr4j wrote it; the same name as the Azure store's.
+     */
+    public static final String CRC_METADATA = "dr4jcrc32c";
 
     private static final String OCTET_STREAM = "application/octet-stream";
 
@@ -583,9 +601,39 @@ public final class S3BlobStore implements BlobStore {
             throw new NoSuchFileException(source.toString(), null, "source file for " + key + " does not exist");
         }
         try (FileChannel channel = FileChannel.open(source, StandardOpenOption.READ)) {
-            InputStream in = java.nio.channels.Channels.newInputStream(channel);
-            write(key, in, size, false);
+            // a multipart upload declares its metadata before the first part: hash the file first
+            String crc = size > multipartThreshold ? crcOf(channel, size, key, source) : null;
+            InputStream in = java.nio.channels.Channels.newInputStream(channel.position(0));
+            write(key, in, size, false, crc);
         }
+    }
+
+    private String crcOf(FileChannel channel, long size, BlobKey key, Path source) throws IOException {
+        CRC32C crc = new CRC32C();
+        ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+        long done = 0;
+        while (done < size) {
+            buffer.clear().limit((int) Math.min(buffer.capacity(), size - done));
+            int n = channel.read(buffer, done);
+            if (n < 0) {
+                throw new EOFException(name + ": " + key + ": " + source + " shrank to " + done
+                        + " bytes during the put; nothing was stored");
+            }
+            buffer.flip();
+            crc.update(buffer);
+            done += n;
+        }
+        return crcHex(crc);
+    }
+
+    static String crcHex(CRC32C crc) {
+        return String.format("%08x", crc.getValue());
+    }
+
+    private static String crcOf(byte[] data, int offset, int length) {
+        CRC32C crc = new CRC32C();
+        crc.update(data, offset, length);
+        return crcHex(crc);
     }
 
     @Override
@@ -594,7 +642,7 @@ public final class S3BlobStore implements BlobStore {
         if (data.length <= multipartThreshold) {
             putSingle(key, data, data.length, false);
         } else {
-            write(key, new ByteArrayInputStream(data), data.length, false);
+            write(key, new ByteArrayInputStream(data), data.length, false, crcOf(data, 0, data.length));
         }
     }
 
@@ -605,7 +653,7 @@ public final class S3BlobStore implements BlobStore {
         if (length < 0) {
             throw new IllegalArgumentException("negative length " + length + " for " + key);
         }
-        write(key, data, length, false);
+        write(key, data, length, false, null);
     }
 
     @Override
@@ -622,17 +670,18 @@ public final class S3BlobStore implements BlobStore {
         if (data.length <= multipartThreshold) {
             putSingle(key, data, data.length, true);
         } else {
-            write(key, new ByteArrayInputStream(data), data.length, true);
+            write(key, new ByteArrayInputStream(data), data.length, true, crcOf(data, 0, data.length));
         }
     }
 
-    private void write(BlobKey key, InputStream data, long length, boolean conditional) throws IOException {
+    /** {@code crc}: the whole object's CRC-32C for a multipart upload's metadata, or null if unknown (a stream). */
+    private void write(BlobKey key, InputStream data, long length, boolean conditional, String crc) throws IOException {
         if (length <= multipartThreshold) {
             byte[] buffer = new byte[(int) length];
             readFully(data, buffer, (int) length, key);
             putSingle(key, buffer, (int) length, conditional);
         } else {
-            putMultipart(key, data, length, conditional);
+            putMultipart(key, data, length, conditional, crc);
         }
     }
 
@@ -645,7 +694,8 @@ public final class S3BlobStore implements BlobStore {
 
     private void putSingle(BlobKey key, byte[] data, int length, boolean conditional) throws IOException {
         PutObjectRequest.Builder request = PutObjectRequest.builder()
-                .bucket(bucket).key(objectKey(key)).contentLength((long) length).contentType(OCTET_STREAM);
+                .bucket(bucket).key(objectKey(key)).contentLength((long) length).contentType(OCTET_STREAM)
+                .metadata(Map.of(CRC_METADATA, crcOf(data, 0, length)));
         storageClasses.forKey(key).ifPresent(request::storageClass);
         Optional<LockRule> lock = lockFor(key);
         lock.ifPresent(rule -> request.objectLockMode(rule.mode()).objectLockRetainUntilDate(retainUntil(rule)));
@@ -668,13 +718,16 @@ public final class S3BlobStore implements BlobStore {
         return RequestBody.fromContentProvider(() -> new ByteArrayInputStream(data, 0, length), length, OCTET_STREAM);
     }
 
-    private void putMultipart(BlobKey key, InputStream data, long length, boolean conditional) throws IOException {
+    private void putMultipart(BlobKey key, InputStream data, long length, boolean conditional, String crc) throws IOException {
         long size = partSizeFor(length);
         int parts = (int) ((length + size - 1) / size);
         String objectKey = objectKey(key);
         Optional<LockRule> lock = lockFor(key);
         CreateMultipartUploadRequest.Builder create = CreateMultipartUploadRequest.builder()
                 .bucket(bucket).key(objectKey).contentType(OCTET_STREAM);
+        if (crc != null) {
+            create.metadata(Map.of(CRC_METADATA, crc));
+        }
         storageClasses.forKey(key).ifPresent(create::storageClass);
         lock.ifPresent(rule -> create.objectLockMode(rule.mode()).objectLockRetainUntilDate(retainUntil(rule)));
         String uploadId;
@@ -928,12 +981,19 @@ public final class S3BlobStore implements BlobStore {
         long headEnd = Math.min(end, offset + received);
         String what = name + ": " + key;
         InputStream body = new ResponseBodyStream(response, headEnd - offset, what);
+        InputStream whole;
         if (headEnd >= end) {
-            return body;
+            whole = body;
+        } else {
+            String etag = head.eTag();
+            whole = new ParallelRangeInputStream(body, headEnd, end, (int) partSize, concurrency,
+                    (from, n) -> fetchRange(key, etag, from, n), workers);
         }
-        String etag = head.eTag();
-        return new ParallelRangeInputStream(body, headEnd, end, (int) partSize, concurrency,
-                (from, n) -> fetchRange(key, etag, from, n), workers);
+        String crc = head.metadata() == null ? null : head.metadata().get(CRC_METADATA);
+        if (offset == 0 && end == total && crc != null) {
+            return new CrcCheckingInputStream(whole, name, key, crc, total);
+        }
+        return whole;
     }
 
     private byte[] fetchRange(BlobKey key, String etag, long offset, int length) throws IOException {

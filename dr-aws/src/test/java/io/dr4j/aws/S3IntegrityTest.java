@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dr4j.storage.BlobKey;
+import io.dr4j.storage.PermanentBlobStoreException;
 import io.dr4j.storage.TransientBlobStoreException;
 import java.io.ByteArrayInputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -18,6 +21,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
@@ -26,15 +30,17 @@ import software.amazon.awssdk.http.ExecutableHttpRequest;
 import software.amazon.awssdk.http.HttpExecuteRequest;
 import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Integrity of uploads in S3-compatible mode, against S3Proxy: over plain HTTP the store's own
- * client signs every body in full (a hex SHA-256 in {@code x-amz-content-sha256}, no aws-chunked
- * streaming, no redundant {@code Content-MD5}), and a body damaged between the SDK and the server
- * is refused by the server: the put fails as transient and nothing is stored, for single puts and
- * for multipart parts (the upload is aborted).
+ * Integrity on the way in and out, against S3Proxy. In: in S3-compatible mode over plain HTTP the
+ * store's own client signs every body in full (a hex SHA-256 in {@code x-amz-content-sha256}, no
+ * aws-chunked streaming, no redundant {@code Content-MD5}), and a body damaged between the SDK and
+ * the server is refused by the server: the put fails as transient and nothing is stored, for
+ * single puts and for multipart parts (the upload is aborted). Out: objects carry dr4j's CRC-32C
+ * in their metadata, and a whole-object read of an object changed at rest fails naming both CRCs.
  */
-class S3UploadIntegrityTest {
+class S3IntegrityTest {
 
     private static S3ProxyServer server;
 
@@ -185,5 +191,72 @@ class S3UploadIntegrityTest {
             assertThat(forced.sendsContentMd5()).isTrue();
             assertThat(aws.sendsContentMd5()).isFalse(); // the SDK's CRC32 flexible checksums cover AWS
         }
+    }
+
+    @Test
+    void everyObjectWhoseCrcIsKnownInTimeCarriesIt(@TempDir Path tmp) throws IOException {
+        String bucket = server.newBucket();
+        byte[] large = random((int) (2 * S3BlobStore.MIN_PART_SIZE + 7));
+        Path file = Files.write(tmp.resolve("shard"), large);
+        try (S3BlobStore store = server.storeBuilder(bucket).partSize(S3BlobStore.MIN_PART_SIZE).build()) {
+            store.put(BlobKey.of("single"), random(1000));
+            store.put(BlobKey.of("from-file"), file);
+            store.put(BlobKey.of("from-array"), large);
+            store.put(BlobKey.of("from-stream"), new ByteArrayInputStream(large), large.length);
+
+            String expected = String.format("%08x", crc32c(large));
+            assertThat(metadata(store, bucket, "from-file")).containsEntry(S3BlobStore.CRC_METADATA, expected);
+            assertThat(metadata(store, bucket, "from-array")).containsEntry(S3BlobStore.CRC_METADATA, expected);
+            assertThat(metadata(store, bucket, "single")).containsKey(S3BlobStore.CRC_METADATA);
+            // a stream uploaded in parts: its CRC is known only after the upload was created
+            assertThat(metadata(store, bucket, "from-stream")).doesNotContainKey(S3BlobStore.CRC_METADATA);
+            assertThat(store.getBytes(BlobKey.of("from-file"))).isEqualTo(large);
+        }
+    }
+
+    @Test
+    void aWholeReadOfAnObjectChangedAtRestFailsNamingBothCrcs(@TempDir Path tmp) throws IOException {
+        String bucket = server.newBucket();
+        byte[] small = random(1000);
+        byte[] large = random((int) (2 * S3BlobStore.MIN_PART_SIZE + 7));
+        Path file = Files.write(tmp.resolve("shard"), large);
+        try (S3BlobStore store = server.storeBuilder(bucket).partSize(S3BlobStore.MIN_PART_SIZE).build()) {
+            store.put(BlobKey.of("small"), small);
+            store.put(BlobKey.of("large"), file);
+            // the stored bytes change behind the store's back; their metadata stays
+            rewriteWithOneBitFlipped(store.client(), bucket, "small", small);
+            rewriteWithOneBitFlipped(store.client(), bucket, "large", large);
+
+            for (String key : new String[] {"small", "large"}) {
+                assertThatThrownBy(() -> store.getBytes(BlobKey.of(key)))
+                        .isInstanceOf(PermanentBlobStoreException.class)
+                        .hasMessageContaining(key)
+                        .hasMessageContaining("CRC-32C mismatch")
+                        .hasMessageContaining(String.format("%08x", crc32c(key.equals("small") ? small : large)));
+                try (InputStream in = store.get(BlobKey.of(key))) {
+                    assertThatThrownBy(in::readAllBytes).isInstanceOf(PermanentBlobStoreException.class);
+                }
+            }
+            // a ranged read cannot be checked against the whole object's CRC, and is not failed by it
+            assertThat(store.get(BlobKey.of("large"), 0, 100).readAllBytes()).isEqualTo(java.util.Arrays.copyOf(large, 100));
+        }
+    }
+
+    private static Map<String, String> metadata(S3BlobStore store, String bucket, String key) {
+        return store.client().headObject(b -> b.bucket(bucket).key(key)).metadata();
+    }
+
+    private static void rewriteWithOneBitFlipped(S3Client client, String bucket, String key, byte[] original) {
+        Map<String, String> metadata = client.headObject(b -> b.bucket(bucket).key(key)).metadata();
+        byte[] damaged = original.clone();
+        damaged[damaged.length / 2] ^= 1;
+        client.putObject(b -> b.bucket(bucket).key(key).metadata(metadata),
+                software.amazon.awssdk.core.sync.RequestBody.fromBytes(damaged));
+    }
+
+    private static long crc32c(byte[] data) {
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(data);
+        return crc.getValue();
     }
 }
