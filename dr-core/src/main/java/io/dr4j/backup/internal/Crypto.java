@@ -24,6 +24,8 @@ import javax.crypto.spec.SecretKeySpec;
  * another. Flag bit 0 means the payload is a zstd frame. A chunk's plaintext must also hash
  * (HMAC-SHA-256 under the id key) to its id.
  *
+ * <p>AES-GCM comes from {@link GcmProvider} (Conscrypt where it loads, else the JDK).
+ *
  * <p>Thread-safe: JCA objects are kept per thread.
  */
 public final class Crypto {
@@ -44,7 +46,7 @@ public final class Crypto {
     private final SecretKeySpec encryptionKey;
     private final SecretKeySpec idKey;
     private final byte[] chunkerKey;
-    private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(() -> newInstance("AES/GCM/NoPadding"));
+    private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(GcmProvider::newCipher);
     private final ThreadLocal<Mac> macs;
 
     /** @param master 96 bytes of key material (copied) */
@@ -150,7 +152,7 @@ public final class Crypto {
 
     /** Wraps the master key material with a key-encryption key; {@code context} is bound as associated data. */
     public static byte[] wrap(byte[] kek, byte[] master, byte[] context) {
-        return seal(newInstance("AES/GCM/NoPadding"), new SecretKeySpec(kek, "AES"), context, new byte[0], 0, master, 0, master.length);
+        return seal(GcmProvider.newCipher(), new SecretKeySpec(kek, "AES"), context, new byte[0], 0, master, 0, master.length);
     }
 
     /**
@@ -160,7 +162,7 @@ public final class Crypto {
      */
     public static byte[] unwrap(byte[] kek, byte[] wrapped, byte[] context) {
         try {
-            return decrypt(newInstance("AES/GCM/NoPadding"), new SecretKeySpec(kek, "AES"), context, new byte[0], wrapped);
+            return decrypt(GcmProvider.newCipher(), new SecretKeySpec(kek, "AES"), context, new byte[0], wrapped);
         } catch (AEADBadTagException e) {
             return null;
         }
@@ -170,7 +172,7 @@ public final class Crypto {
         return seal(ciphers.get(), encryptionKey, domain, name, flags, payload, offset, length);
     }
 
-    private static byte[] seal(Cipher cipher, SecretKeySpec key, byte[] domain, byte[] name, int flags,
+    static byte[] seal(Cipher cipher, SecretKeySpec key, byte[] domain, byte[] name, int flags,
             byte[] payload, int offset, int length) {
         byte[] out = new byte[OVERHEAD + length];
         out[0] = VERSION;
@@ -183,13 +185,14 @@ public final class Crypto {
             cipher.updateAAD(domain);
             cipher.updateAAD(name);
             cipher.updateAAD(out, 0, 2);
-            // Feed GCM in slices: the JDK's GHASH and AES-CTR intrinsics only apply once their
-            // callers are C2-compiled, which takes thousands of calls; one call per 256 KiB chunk
-            // left sealing in interpreted GHASH for the first gigabytes of a backup (66 MB/s
-            // instead of 1.5 GB/s per core). Slices reach the compiled path within a few chunks.
+            // With the JDK's provider, feed GCM in slices: its GHASH and AES-CTR intrinsics only
+            // apply once their callers are C2-compiled, which takes thousands of calls; one call
+            // per 256 KiB chunk left sealing in interpreted GHASH for the first gigabytes of a
+            // backup (66 MB/s instead of 1.5 GB/s per core). Conscrypt seals in one call.
             int written = 0;
             int done = 0;
-            while (length - done > SEAL_SLICE) {
+            boolean slices = !"Conscrypt".equals(cipher.getProvider().getName());
+            while (slices && length - done > SEAL_SLICE) {
                 written += cipher.update(payload, offset + done, SEAL_SLICE, out, 2 + NONCE + written);
                 done += SEAL_SLICE;
             }
@@ -245,7 +248,7 @@ public final class Crypto {
         }
     }
 
-    private static byte[] decrypt(Cipher cipher, SecretKeySpec key, byte[] domain, byte[] name, byte[] sealed)
+    static byte[] decrypt(Cipher cipher, SecretKeySpec key, byte[] domain, byte[] name, byte[] sealed)
             throws AEADBadTagException {
         if (sealed.length < OVERHEAD) {
             throw new AEADBadTagException("too short");
@@ -301,13 +304,5 @@ public final class Crypto {
             throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(n));
         }
         return Arrays.copyOf(out, (int) n);
-    }
-
-    private static Cipher newInstance(String transformation) {
-        try {
-            return Cipher.getInstance(transformation);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(transformation + " unavailable", e);
-        }
     }
 }
