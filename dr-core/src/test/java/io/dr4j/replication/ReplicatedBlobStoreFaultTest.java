@@ -458,9 +458,13 @@ class ReplicatedBlobStoreFaultTest {
         });
         writer.start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while ((b.calls(Operation.PUT) == 0 || c.calls(Operation.PUT) == 0) && System.nanoTime() < deadline) {
-            Thread.sleep(5); // until both hanging members were called
+        // until both hanging members were called and a holds the object (else the interrupt could
+        // cancel a's write too, and the repair would rightly roll the write back instead)
+        while ((b.calls(Operation.PUT) == 0 || c.calls(Operation.PUT) == 0
+                || a.delegate().find(key("interrupted")).isEmpty()) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
         }
+        assertThat(a.delegate().find(key("interrupted"))).as("a took the write before the interrupt").isPresent();
         writer.interrupt();
         writer.join(TimeUnit.SECONDS.toMillis(30));
 
