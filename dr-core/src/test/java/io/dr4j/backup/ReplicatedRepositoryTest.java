@@ -45,7 +45,8 @@ class ReplicatedRepositoryTest {
             assertThat(repo.verify(s.id(), VerifyLevel.DATA).ok()).isTrue();
             repo.restore(s.id(), tmp.resolve("restored"), RestoreOptions.defaults());
             assertThat(TestRepos.sameTree(source, tmp.resolve("restored"))).isTrue();
-            // the damaged copies were read-repaired from a good replica
+            // the damaged copies were read-repaired from a good replica (in the background)
+            assertThat(store.awaitBackground(java.time.Duration.ofSeconds(30))).isTrue();
             try (Stream<BlobInfo> chunks = b.list("chunks")) {
                 for (BlobInfo info : chunks.toList()) {
                     BlobKey key = info.key();
