@@ -17,9 +17,8 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import software.amazon.awssdk.core.SdkRequest;
@@ -41,20 +40,11 @@ class S3BlobStoreFaultTest {
 
     private static final int PART = (int) S3BlobStore.MIN_PART_SIZE;
 
-    private static S3ProxyServer server;
+    @RegisterExtension
+    static final S3ProxyServer server = new S3ProxyServer();
 
     @TempDir
     Path tempDir;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new S3ProxyServer();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
 
     /** Counts requests by type and runs test hooks at chosen points of the SDK pipeline. */
     private static final class Hooks implements ExecutionInterceptor {

@@ -13,10 +13,9 @@ import java.io.InterruptedIOException;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 
@@ -29,18 +28,9 @@ class S3BlobStoreTest extends BlobStoreContract {
 
     static final int PART = (int) S3BlobStore.MIN_PART_SIZE;
 
-    private static S3ProxyServer server;
+    @RegisterExtension
+    static final S3ProxyServer server = new S3ProxyServer();
     private String bucket;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new S3ProxyServer();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        server.close();
-    }
 
     @Override
     protected BlobStore newStore() {

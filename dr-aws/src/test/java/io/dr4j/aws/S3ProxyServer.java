@@ -6,6 +6,9 @@ import org.gaul.s3proxy.AuthenticationType;
 import org.gaul.s3proxy.S3Proxy;
 import org.jclouds.ContextBuilder;
 import org.jclouds.blobstore.BlobStoreContext;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -22,8 +25,12 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * {@link #start()} restart it on the same port with the same contents, for outage tests.
  * Everything is explicit (http endpoint, static credentials, region) so that no AWS environment
  * variable or profile of the machine running the tests has any effect.
+ *
+ * <p>A test class registers one as a JUnit extension,
+ * {@code @RegisterExtension static final S3ProxyServer server = new S3ProxyServer();}: it starts
+ * before the class's first test and is closed after its last.
  */
-final class S3ProxyServer implements AutoCloseable {
+final class S3ProxyServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
 
     static final String ACCESS_KEY = "dr4j-test-access";
     static final String SECRET_KEY = "dr4j-test-secret-0123456789";
@@ -34,10 +41,19 @@ final class S3ProxyServer implements AutoCloseable {
     private volatile S3Proxy proxy;
     private int port;
 
-    S3ProxyServer() throws Exception {
+    S3ProxyServer() {
         context = ContextBuilder.newBuilder("transient-nio2").credentials("identity", "credential")
                 .build(BlobStoreContext.class);
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext extension) throws Exception {
         start();
+    }
+
+    @Override
+    public void afterAll(ExtensionContext extension) throws Exception {
+        close();
     }
 
     /** Starts the server, on the port of the previous start if there was one. */

@@ -21,30 +21,18 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Random;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The backup engine's full cycle (backup, incremental, restore, verify, corruption, wrong key) on S3Proxy. */
 class S3RepositoryTest {
 
-    private static S3ProxyServer server;
+    @RegisterExtension
+    static final S3ProxyServer server = new S3ProxyServer();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void startServer() throws Exception {
-        server = new S3ProxyServer();
-    }
-
-    @AfterAll
-    static void stopServer() throws Exception {
-        if (server != null) {
-            server.close();
-        }
-    }
 
     private static byte[] random(long seed, int size) {
         byte[] b = new byte[size];
