@@ -24,6 +24,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -517,6 +518,13 @@ public final class ReplicatedBlobStore implements BlobStore {
         }
     }
 
+    /** Copies the range once (every member's write needs the bytes until it completes, possibly after this returns). */
+    @Override
+    public void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, data.length);
+        put(key, offset == 0 && length == data.length ? data : java.util.Arrays.copyOfRange(data, offset, offset + length));
+    }
+
     @Override
     public void put(BlobKey key, byte[] data) throws IOException {
         checkKey(key);
@@ -906,6 +914,70 @@ public final class ReplicatedBlobStore implements BlobStore {
     public byte[] getBytesVerified(BlobKey key, Predicate<byte[]> valid) throws IOException {
         checkKey(key);
         return readBytes(key, Objects.requireNonNull(valid, "valid"));
+    }
+
+    /** Reads the range from members in read order, falling back to the next one on a failure. */
+    @Override
+    public void read(BlobKey key, long offset, ByteBuffer dst) throws IOException {
+        readVerified(key, offset, dst, bytes -> true);
+    }
+
+    /**
+     * Reads the range from members in read order until one returns bytes that {@code authentic}
+     * accepts; members that failed it, or did not have the object, are then read-repaired (the
+     * whole object copied from the member that passed) in the background.
+     *
+     * @throws NoSuchFileException if the object is absent (by the read quorum)
+     * @throws PermanentBlobStoreException naming the members if none returned acceptable bytes
+     */
+    @Override
+    public void readVerified(BlobKey key, long offset, ByteBuffer dst, Predicate<ByteBuffer> authentic) throws IOException {
+        checkKey(key);
+        Objects.requireNonNull(authentic, "authentic");
+        if (offset < 0) {
+            throw new IllegalArgumentException("negative offset " + offset + " for " + key);
+        }
+        int start = dst.position();
+        List<Member> order = readOrder(key);
+        ReadAttempts attempts = new ReadAttempts(key);
+        EOFException shortCopy = null;
+        int shortCopies = 0;
+        for (Member m : order) {
+            dst.position(start);
+            try {
+                m.callOrProbe(() -> {
+                    m.store().read(key, offset, dst);
+                    return null;
+                });
+            } catch (EOFException e) {
+                attempts.bad.put(m, "is shorter than the range read (" + e.getMessage() + ")");
+                shortCopy = shortCopy == null ? e : shortCopy;
+                shortCopies++;
+                continue;
+            } catch (IOException e) {
+                attempts.record(m, e);
+                if (attempts.absenceConfirmed(order) && attempts.absent.size() == order.size()) {
+                    break;
+                }
+                continue;
+            }
+            ByteBuffer view = dst.asReadOnlyBuffer();
+            view.position(start).limit(dst.position());
+            if (!authentic.test(view)) {
+                attempts.bad.put(m, "returned bytes that failed the caller's verification");
+                continue;
+            }
+            readRepair(key, m, attempts);
+            return;
+        }
+        if (attempts.absenceConfirmed(order) || (attempts.errors.isEmpty() && attempts.bad.isEmpty() && !attempts.absent.isEmpty())) {
+            throw attempts.notFound();
+        }
+        if (shortCopy != null && shortCopies == attempts.bad.size() && attempts.errors.isEmpty()) {
+            // every copy ends before the range does: the caller asked for bytes that do not exist
+            throw new EOFException(name + ": " + shortCopy.getMessage());
+        }
+        throw attempts.failure(name, true);
     }
 
     private byte[] readBytes(BlobKey key, Predicate<byte[]> valid) throws IOException {

@@ -2,13 +2,16 @@ package io.dr4j.storage;
 
 import java.io.ByteArrayInputStream;
 import java.io.Closeable;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -59,7 +62,19 @@ public interface BlobStore extends Closeable {
 
     /** Stores {@code data} under {@code key}, replacing any object there; atomic as {@link #put(BlobKey, Path)}. */
     default void put(BlobKey key, byte[] data) throws IOException {
-        put(key, new ByteArrayInputStream(data), data.length);
+        put(key, data, 0, data.length);
+    }
+
+    /**
+     * Stores {@code data[offset, offset + length)} under {@code key}, replacing any object there;
+     * atomic as {@link #put(BlobKey, Path)}. For callers that fill a reusable buffer (the backup
+     * engine's pack buffers): the store must not keep a reference to {@code data} after returning.
+     *
+     * @throws IndexOutOfBoundsException if the range is outside {@code data}
+     */
+    default void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
+        java.util.Objects.checkFromIndexSize(offset, length, data.length);
+        put(key, new ByteArrayInputStream(data, offset, length), length);
     }
 
     /**
@@ -101,6 +116,62 @@ public interface BlobStore extends Closeable {
     default byte[] getBytes(BlobKey key) throws IOException {
         try (InputStream in = get(key)) {
             return in.readAllBytes();
+        }
+    }
+
+    /**
+     * Reads bytes {@code [offset, offset + dst.remaining())} of the object straight into
+     * {@code dst}, advancing its position to its limit: no intermediate copy of the range.
+     * Backends override this where their client can fill a caller's buffer; the default reads
+     * {@link #get(BlobKey, long, long)} into the buffer's array.
+     *
+     * @throws EOFException if the object ends before the range does; {@code dst}'s content is then unspecified
+     * @throws NoSuchFileException if there is no object under {@code key}
+     * @throws IllegalArgumentException if {@code offset} is negative
+     */
+    default void read(BlobKey key, long offset, ByteBuffer dst) throws IOException {
+        int n = dst.remaining();
+        if (n == 0) {
+            return;
+        }
+        try (InputStream in = get(key, offset, n)) {
+            int got = 0;
+            if (dst.hasArray()) {
+                got = in.readNBytes(dst.array(), dst.arrayOffset() + dst.position(), n);
+                dst.position(dst.position() + got);
+            } else {
+                byte[] slice = new byte[Math.min(n, 64 << 10)];
+                for (int r; got < n && (r = in.read(slice, 0, Math.min(slice.length, n - got))) > 0; got += r) {
+                    dst.put(slice, 0, r);
+                }
+            }
+            if (got < n) {
+                throw new EOFException(name() + ": " + key + " ends before byte " + (offset + n) + " (got " + got
+                        + " of the " + n + " bytes asked for at offset " + offset + ")");
+            }
+        }
+    }
+
+    /**
+     * Reads a range as {@link #read(BlobKey, long, ByteBuffer)} and hands the bytes read (a
+     * read-only view of {@code dst} from its old position to its new one) to {@code authentic},
+     * the caller's own check (the backup engine authenticates AES-GCM tags). This is the hook a
+     * store holding several copies uses to read around a damaged one: {@code ReplicatedBlobStore}
+     * tries the next replica when a copy is rejected and repairs the bad copy. A store with one
+     * copy reads once. Callers see only this SPI, never which kind of store they have.
+     *
+     * @throws PermanentBlobStoreException if no copy passes {@code authentic}; {@code dst} then holds the last copy read
+     * @throws NoSuchFileException if there is no object under {@code key}
+     * @throws EOFException if the object ends before the range does
+     */
+    default void readVerified(BlobKey key, long offset, ByteBuffer dst, Predicate<ByteBuffer> authentic) throws IOException {
+        int start = dst.position();
+        read(key, offset, dst);
+        ByteBuffer view = dst.asReadOnlyBuffer();
+        view.position(start).limit(dst.position());
+        if (!authentic.test(view)) {
+            throw new PermanentBlobStoreException(name(), key, "bytes [" + offset + ", " + (offset + dst.position() - start)
+                    + ") of " + key + " failed the caller's verification (a damaged or tampered copy)", null);
         }
     }
 

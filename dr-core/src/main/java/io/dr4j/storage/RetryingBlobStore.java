@@ -8,10 +8,12 @@ import dev.failsafe.function.CheckedSupplier;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 
 /**
@@ -120,6 +122,15 @@ public final class RetryingBlobStore implements BlobStore {
     }
 
     @Override
+    public void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, data.length);
+        run(() -> {
+            delegate.put(key, data, offset, length);
+            return null;
+        });
+    }
+
+    @Override
     public void put(BlobKey key, byte[] data) throws IOException {
         run(() -> {
             delegate.put(key, data);
@@ -152,6 +163,27 @@ public final class RetryingBlobStore implements BlobStore {
     @Override
     public byte[] getBytes(BlobKey key) throws IOException {
         return run(() -> delegate.getBytes(key));
+    }
+
+    @Override
+    public void read(BlobKey key, long offset, ByteBuffer dst) throws IOException {
+        int start = dst.position();
+        run(() -> {
+            dst.position(start);
+            delegate.read(key, offset, dst);
+            return null;
+        });
+    }
+
+    /** Retries transient failures; a copy the check rejects is permanent and is not read again here. */
+    @Override
+    public void readVerified(BlobKey key, long offset, ByteBuffer dst, Predicate<ByteBuffer> authentic) throws IOException {
+        int start = dst.position();
+        run(() -> {
+            dst.position(start);
+            delegate.readVerified(key, offset, dst, authentic);
+            return null;
+        });
     }
 
     @Override

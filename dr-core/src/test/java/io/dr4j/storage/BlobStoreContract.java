@@ -7,6 +7,7 @@ import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -236,6 +237,56 @@ public abstract class BlobStoreContract {
         assertThatThrownBy(() -> store.get(key("edge"), 1001, 1)).isInstanceOf(EOFException.class);
         assertThatThrownBy(() -> store.get(key("edge"), -1, 1)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> store.get(key("edge"), 0, -1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void putOfAnArrayRangeStoresExactlyThatRange() throws IOException {
+        byte[] data = randomBytes(24, 3 * 1024 * 1024 + 5);
+        store.put(key("range-put"), data, 1000, 2 * 1024 * 1024 + 3);
+        assertThat(store.getBytes(key("range-put"))).isEqualTo(Arrays.copyOfRange(data, 1000, 1000 + 2 * 1024 * 1024 + 3));
+        assertThatThrownBy(() -> store.put(key("range-bad"), data, data.length - 1, 2)).isInstanceOf(IndexOutOfBoundsException.class);
+    }
+
+    @Test
+    void readFillsTheCallersBufferAtItsPosition() throws IOException {
+        byte[] data = randomBytes(21, 70_000);
+        store.put(key("into-buffer"), data);
+        ByteBuffer heap = ByteBuffer.allocate(50_000);
+        heap.position(7).limit(7 + 40_000);
+        store.read(key("into-buffer"), 12_345, heap);
+        assertThat(heap.position()).isEqualTo(7 + 40_000);
+        assertThat(Arrays.copyOfRange(heap.array(), 7, 7 + 40_000)).isEqualTo(Arrays.copyOfRange(data, 12_345, 52_345));
+        ByteBuffer direct = ByteBuffer.allocateDirect(1000);
+        store.read(key("into-buffer"), 69_000, direct);
+        byte[] got = new byte[1000];
+        direct.flip().get(got);
+        assertThat(got).isEqualTo(Arrays.copyOfRange(data, 69_000, 70_000));
+    }
+
+    @Test
+    void readPastTheEndIsEofAndOfAMissingKeyIsNoSuchFile() throws IOException {
+        store.put(key("short"), randomBytes(22, 100));
+        assertThatThrownBy(() -> store.read(key("short"), 50, ByteBuffer.allocate(51))).isInstanceOf(EOFException.class);
+        assertThatThrownBy(() -> store.read(key("absent"), 0, ByteBuffer.allocate(1))).isInstanceOf(NoSuchFileException.class);
+    }
+
+    @Test
+    void readVerifiedPassesTheRangeToTheCheckAndRefusesWhatItRejects() throws IOException {
+        byte[] data = randomBytes(23, 5000);
+        store.put(key("checked"), data);
+        ByteBuffer dst = ByteBuffer.allocate(1000);
+        List<byte[]> seen = new ArrayList<>();
+        store.readVerified(key("checked"), 4000, dst, view -> {
+            byte[] b = new byte[view.remaining()];
+            view.get(b);
+            seen.add(b);
+            return true;
+        });
+        assertThat(seen).hasSize(1);
+        assertThat(seen.get(0)).isEqualTo(Arrays.copyOfRange(data, 4000, 5000));
+        assertThatThrownBy(() -> store.readVerified(key("checked"), 0, ByteBuffer.allocate(10), view -> false))
+                .isInstanceOf(PermanentBlobStoreException.class)
+                .hasMessageContaining("checked");
     }
 
     @Test

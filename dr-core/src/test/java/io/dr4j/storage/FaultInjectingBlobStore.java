@@ -157,6 +157,12 @@ public final class FaultInjectingBlobStore implements BlobStore {
     }
 
     @Override
+    public void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, data.length);
+        put(key, java.util.Arrays.copyOfRange(data, offset, offset + length));
+    }
+
+    @Override
     public void put(BlobKey key, byte[] data) throws IOException {
         before(Operation.PUT, key);
         delegate.put(key, data);
