@@ -5,13 +5,13 @@ import io.dr4j.backup.internal.BackupRun;
 import io.dr4j.backup.internal.ChunkId;
 import io.dr4j.backup.internal.Context;
 import io.dr4j.backup.internal.Crypto;
-import io.dr4j.backup.internal.KnownChunks;
 import io.dr4j.backup.internal.Manifest;
+import io.dr4j.backup.internal.Pruner;
 import io.dr4j.backup.internal.RepositoryConfig;
 import io.dr4j.backup.internal.RepositoryLock;
 import io.dr4j.backup.internal.RestoreRun;
+import io.dr4j.backup.internal.SnapshotCatalog;
 import io.dr4j.backup.internal.Verifier;
-import io.dr4j.replication.ReplicatedBlobStore;
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
@@ -85,6 +85,7 @@ public final class Repository implements AutoCloseable {
 
     private final BlobStore rawStore;
     private final Context ctx;
+    private final SnapshotCatalog catalog;
     private final ScheduledExecutorService scheduler;
     private volatile boolean closed;
 
@@ -96,9 +97,8 @@ public final class Repository implements AutoCloseable {
         Crypto crypto = new Crypto(master);
         ExecutorService cpu = Executors.newFixedThreadPool(options.workers(), daemon("dr4j-cpu"));
         ExecutorService io = Executors.newFixedThreadPool(options.ioConcurrency(), daemon("dr4j-io"));
-        Optional<ReplicatedBlobStore> replicated = rawStore instanceof ReplicatedBlobStore
-                ? Optional.of((ReplicatedBlobStore) rawStore) : Optional.empty();
-        this.ctx = new Context(store, replicated, crypto, crypto.chunker(config.chunker()), config, options, cpu, io);
+        this.ctx = new Context(store, crypto, crypto.chunker(config.chunker()), config, options, cpu, io);
+        this.catalog = new SnapshotCatalog(ctx);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dr4j-lock-refresh"));
     }
 
@@ -127,7 +127,7 @@ public final class Repository implements AutoCloseable {
         String id = HexFormat.of().formatHex(Crypto.randomBytes(16));
         byte[] master = Crypto.randomBytes(Crypto.MASTER_LENGTH);
         RepositoryConfig unsigned = new RepositoryConfig(id, options.clock().instant(), init.chunker(),
-                init.compressionLevel(), List.of());
+                init.compressionLevel(), init.packSize(), List.of());
         byte[] salt = Crypto.randomBytes(16);
         byte[] kek = key.deriveKeyEncryptionKey(salt, init.kdf());
         byte[] wrapped = Crypto.wrap(kek, master, unsigned.context());
@@ -233,15 +233,15 @@ public final class Repository implements AutoCloseable {
                     ? Optional.of(load(options.parent().get()))
                     : latestManifest(SnapshotFilter.ALL.andHost(ctx.options().host())
                             .andSource(source.toAbsolutePath().normalize().toString()));
-            KnownChunks known = KnownChunks.load(ctx.store(), ctx.options().cacheDirectory(), id());
+            BackupRun run = BackupRun.start(ctx, source, options, parent);
             SnapshotId id = new SnapshotId(HexFormat.of().formatHex(Crypto.randomBytes(16)));
-            Manifest manifest = new BackupRun(ctx, source, options, parent, known).run(id, start);
+            Manifest manifest = run.run(id, start);
             byte[] json = manifest.toJson();
             if (options.cancellation().isCancelled() || Thread.currentThread().isInterrupted()) {
                 throw new OperationCancelledException("backup of " + source + " was cancelled before its snapshot was written");
             }
             ctx.store().put(snapshotKey(id), ctx.crypto().sealManifest(id.value(), json));
-            known.save();
+            catalog.remember(manifest);
             return manifest.snapshot();
         } catch (IOException e) {
             throw new Dr4jException("backup of " + source + " to " + rawStore.name() + " failed: " + e.getMessage(), e);
@@ -262,12 +262,14 @@ public final class Repository implements AutoCloseable {
      */
     public List<Snapshot> snapshots(SnapshotFilter filter) {
         checkOpen();
-        return manifests().stream().map(Manifest::snapshot).filter(filter).toList();
+        return summaries().stream().filter(filter).toList();
     }
 
     /** The newest snapshot matching {@code filter}, if any. */
     public Optional<Snapshot> latest(SnapshotFilter filter) {
-        return latestManifest(filter).map(Manifest::snapshot);
+        checkOpen();
+        List<Snapshot> matching = snapshots(filter);
+        return matching.isEmpty() ? Optional.empty() : Optional.of(matching.get(matching.size() - 1));
     }
 
     /**
@@ -455,41 +457,11 @@ public final class Repository implements AutoCloseable {
     public PruneResult prune(boolean dryRun) {
         checkOpen();
         try (LockHandle lock = lock(RepositoryLock.Mode.EXCLUSIVE, dryRun ? "prune (dry run)" : "prune")) {
-            List<Manifest> manifests = manifests();
-            Set<ChunkId> referenced = new HashSet<>();
-            manifests.forEach(m -> m.entries().forEach(e -> e.chunks().forEach(c -> referenced.add(c.id()))));
-            Instant cutoff = ctx.options().clock().instant().minus(ctx.options().pruneGracePeriod());
-            List<BlobInfo> unreferenced = new ArrayList<>();
-            long young = 0;
-            for (BlobInfo info : list("chunks")) {
-                ChunkId id;
-                try {
-                    id = ChunkId.parse(info.key().name());
-                } catch (IllegalArgumentException e) {
-                    continue; // not a chunk this library wrote
-                }
-                if (referenced.contains(id)) {
-                    continue;
-                }
-                if (info.lastModified().isAfter(cutoff)) {
-                    young++;
-                } else {
-                    unreferenced.add(info);
-                }
-            }
-            long bytes = unreferenced.stream().mapToLong(BlobInfo::size).sum();
-            if (!dryRun && !unreferenced.isEmpty()) {
-                // the marker makes every known-chunk cache stale before any chunk disappears
-                ctx.store().put(BlobKey.of("prunes/" + ctx.options().clock().instant().toEpochMilli() + "-"
-                        + HexFormat.of().formatHex(Crypto.randomBytes(4))), "prune".getBytes(StandardCharsets.US_ASCII));
-                for (BlobInfo info : unreferenced) {
-                    ctx.store().delete(info.key());
-                }
-            }
+            PruneResult result = new Pruner(ctx).run(manifests(), dryRun);
             if (!dryRun) {
                 RepositoryLock.removeStale(ctx.store(), ctx.options().clock(), ctx.options().lockStaleAfter());
             }
-            return new PruneResult(manifests.size(), referenced.size(), unreferenced.size(), bytes, young, dryRun);
+            return result;
         } catch (IOException e) {
             throw new Dr4jException("prune of " + rawStore.name() + " failed: " + e.getMessage(), e);
         }
@@ -581,9 +553,22 @@ public final class Repository implements AutoCloseable {
         return result;
     }
 
+    /** Every snapshot's summary, oldest first, from the catalog (only manifests not seen before are read). */
+    private List<Snapshot> summaries() {
+        List<Snapshot> result = new ArrayList<>();
+        for (SnapshotId id : snapshotIds()) {
+            try {
+                result.add(catalog.summary(id, this::load));
+            } catch (SnapshotNotFoundException e) {
+                // forgotten while we listed
+            }
+        }
+        result.sort(Comparator.comparing(Snapshot::time).thenComparing(Snapshot::id));
+        return result;
+    }
+
     private Optional<Manifest> latestManifest(SnapshotFilter filter) {
-        List<Manifest> matching = manifests().stream().filter(m -> filter.test(m.snapshot())).toList();
-        return matching.isEmpty() ? Optional.empty() : Optional.of(matching.get(matching.size() - 1));
+        return latest(filter).map(s -> load(s.id()));
     }
 
     /** A held lock, refreshed in the background until closed. */

@@ -13,11 +13,33 @@ import java.util.Objects;
  * @param restoreTimes whether modification times are applied (default true)
  * @param progress progress callback (default none)
  * @param cancellation cancellation token (default none)
+ * @param durability what the all-or-nothing promise survives (default {@link Durability#POWER_LOSS})
  */
 public record RestoreOptions(boolean replaceExisting, boolean delta, boolean restorePermissions, boolean restoreTimes,
-        ProgressListener progress, CancellationToken cancellation) {
+        ProgressListener progress, CancellationToken cancellation, Durability durability) {
+
+    /**
+     * How durable a finished restore is. Either way a restore is atomic against a killed process:
+     * the new tree is renamed into place only when complete, so the target is the old tree or
+     * the new one.
+     */
+    public enum Durability {
+        /**
+         * Every file and directory of the new tree is forced to disk (fsync) before the rename, and
+         * the parent directory after it: once the restore returns, the new tree survives a power
+         * loss, and a power loss during the restore leaves the old tree. The default.
+         */
+        POWER_LOSS,
+        /**
+         * Nothing is forced: faster (the kernel writes the data back when it likes), but after a
+         * power loss soon after the restore the target may name files whose data never reached
+         * the disk. For scratch restores (drills) and targets rebuilt anyway after a reboot.
+         */
+        PROCESS_CRASH
+    }
 
     public RestoreOptions {
+        Objects.requireNonNull(durability, "durability");
         Objects.requireNonNull(progress, "progress");
         Objects.requireNonNull(cancellation, "cancellation");
     }
@@ -39,6 +61,7 @@ public record RestoreOptions(boolean replaceExisting, boolean delta, boolean res
         private boolean restoreTimes = true;
         private ProgressListener progress = ProgressListener.NONE;
         private CancellationToken cancellation = new CancellationToken();
+        private Durability durability = Durability.POWER_LOSS;
 
         private Builder() {
         }
@@ -73,8 +96,14 @@ public record RestoreOptions(boolean replaceExisting, boolean delta, boolean res
             return this;
         }
 
+        /** What a finished restore survives; see {@link Durability}. */
+        public Builder durability(Durability durability) {
+            this.durability = Objects.requireNonNull(durability);
+            return this;
+        }
+
         public RestoreOptions build() {
-            return new RestoreOptions(replaceExisting, delta, restorePermissions, restoreTimes, progress, cancellation);
+            return new RestoreOptions(replaceExisting, delta, restorePermissions, restoreTimes, progress, cancellation, durability);
         }
     }
 }

@@ -268,7 +268,7 @@ public final class LocalBlobStore implements BlobStore {
             int want = dst.remaining();
             int limit = dst.limit();
             try {
-                while (dst.hasRemaining()) {
+                while (dst.position() < limit) {
                     dst.limit(Math.min(limit, dst.position() + WRITE_SLICE));
                     int n = file.read(dst, pos);
                     if (n < 0) {

@@ -45,6 +45,12 @@ class RepositoryTest {
         repo.close();
     }
 
+    private long bytes(String prefix) throws IOException {
+        try (Stream<BlobInfo> s = local.list(prefix)) {
+            return s.mapToLong(BlobInfo::size).sum();
+        }
+    }
+
     private long count(String prefix) throws IOException {
         try (Stream<BlobInfo> s = local.list(prefix)) {
             return s.count();
@@ -155,7 +161,7 @@ class RepositoryTest {
     @Test
     void unknownFormatVersionAndMissingRepositoryAreClearErrors() throws IOException {
         String config = new String(local.getBytes(BlobKey.of("config")), StandardCharsets.UTF_8);
-        local.put(BlobKey.of("config"), config.replace("\"version\" : 1", "\"version\" : 9").getBytes(StandardCharsets.UTF_8));
+        local.put(BlobKey.of("config"), config.replace("\"version\" : 2", "\"version\" : 9").getBytes(StandardCharsets.UTF_8));
         assertThatThrownBy(() -> TestRepos.open(store)).isInstanceOf(UnsupportedFormatException.class)
                 .hasMessageContaining("version 9").hasMessageContaining("upgrade");
         LocalBlobStore empty = LocalBlobStore.open(tmp.resolve("empty"));
@@ -175,16 +181,16 @@ class RepositoryTest {
         return repo.backup(TestRepos.checkpoint(tmp.resolve("ckpt"), 4));
     }
 
-    private BlobKey someChunk() throws IOException {
-        try (Stream<BlobInfo> chunks = local.list("chunks")) {
+    private BlobKey somePack() throws IOException {
+        try (Stream<BlobInfo> chunks = local.list("packs")) {
             return chunks.max(java.util.Comparator.comparingLong(BlobInfo::size)).orElseThrow().key();
         }
     }
 
     @Test
-    void bitFlippedChunkFailsRestoreNamingTheChunkAndLeavesNoTarget() throws IOException {
+    void bitFlippedPackFailsRestoreNamingThePackAndLeavesNoTarget() throws IOException {
         Snapshot s = backupSmall();
-        BlobKey chunk = someChunk();
+        BlobKey chunk = somePack();
         byte[] body = local.getBytes(chunk);
         body[body.length / 2] ^= 0x10;
         local.put(chunk, body);
@@ -206,21 +212,21 @@ class RepositoryTest {
     }
 
     @Test
-    void truncatedChunkIsReportedByBothVerifyLevels() throws IOException {
+    void truncatedPackIsReportedByBothVerifyLevels() throws IOException {
         Snapshot s = backupSmall();
-        BlobKey chunk = someChunk();
+        BlobKey chunk = somePack();
         byte[] body = local.getBytes(chunk);
         local.put(chunk, java.util.Arrays.copyOf(body, 10));
         assertThat(repo.verify(s.id(), VerifyLevel.METADATA).problems()).singleElement()
-                .satisfies(p -> assertThat(p.reason()).contains("impossible"));
+                .satisfies(p -> assertThat(p.reason()).contains("truncated"));
         assertThatThrownBy(() -> repo.restore(s.id(), tmp.resolve("t"), RestoreOptions.defaults()))
                 .isInstanceOf(CorruptObjectException.class).hasMessageContaining(chunk.value());
     }
 
     @Test
-    void missingChunkFailsRestoreAndVerify() throws IOException {
+    void missingPackFailsRestoreAndVerify() throws IOException {
         Snapshot s = backupSmall();
-        BlobKey chunk = someChunk();
+        BlobKey chunk = somePack();
         local.delete(chunk);
         assertThat(repo.verify(s.id(), VerifyLevel.METADATA).problems()).singleElement()
                 .satisfies(p -> assertThat(p.reason()).isEqualTo("missing"));
@@ -231,7 +237,7 @@ class RepositoryTest {
     @Test
     void corruptReadsFromTheStoreNeverReachTheTarget() throws IOException {
         Snapshot s = backupSmall();
-        store.corruptReads(Corruption.FLIP_BIT, k -> k.value().startsWith("chunks/"));
+        store.corruptReads(Corruption.FLIP_BIT, k -> k.value().startsWith("packs/"));
         assertThatThrownBy(() -> repo.restore(s.id(), tmp.resolve("t"), RestoreOptions.defaults()))
                 .isInstanceOf(CorruptObjectException.class);
         assertThat(tmp.resolve("t")).doesNotExist();
@@ -449,7 +455,8 @@ class RepositoryTest {
         Snapshot first = repo.backup(source);
         Files.write(source.resolve("shards/model-00001.safetensors"), TestRepos.random(1234, 300_000));
         Snapshot second = repo.backup(source);
-        long chunksBefore = count("chunks");
+        long packsBefore = count("packs");
+        long bytesBefore = bytes("packs");
 
         ForgetResult dry = repo.forget(RetentionPolicy.builder().keepLast(1).build(), true);
         assertThat(dry.removed()).extracting(Snapshot::id).containsExactly(first.id());
@@ -461,10 +468,15 @@ class RepositoryTest {
 
         PruneResult pruneDry = repo.prune(true);
         assertThat(pruneDry.deletedChunks()).isPositive();
-        assertThat(count("chunks")).isEqualTo(chunksBefore);
+        assertThat(count("packs")).isEqualTo(packsBefore);
+        assertThat(bytes("packs")).isEqualTo(bytesBefore);
         PruneResult pruned = repo.prune(false);
         assertThat(pruned.deletedChunks()).isEqualTo(pruneDry.deletedChunks());
-        assertThat(count("chunks")).isEqualTo(chunksBefore - pruned.deletedChunks());
+        assertThat(pruned.packsRepacked() + pruned.packsDeleted()).isPositive();
+        assertThat(bytes("packs")).isEqualTo(bytesBefore - pruned.deletedBytes()).isLessThan(bytesBefore);
+        assertThat(count("packs")).isEqualTo(packsBefore - pruned.packsDeleted() + pruned.packsWritten());
+        PruneResult again = repo.prune(false);
+        assertThat(again.deletedChunks()).as("a second prune finds nothing left to free").isZero();
         assertThat(repo.verify(second.id(), VerifyLevel.DATA).ok()).isTrue();
         repo.restore(second.id(), tmp.resolve("t"), RestoreOptions.defaults());
         assertThat(TestRepos.sameTree(source, tmp.resolve("t"))).isTrue();
@@ -503,7 +515,7 @@ class RepositoryTest {
     }
 
     @Test
-    void knownChunkCacheIsUsedAndInvalidatedByPrune() throws IOException {
+    void indexCacheIsUsedAndAPackGoneFromTheStoreIsNeverDeduplicatedAgainst() throws IOException {
         repo.close();
         Path cache = tmp.resolve("cache");
         RepositoryOptions withCache = RepositoryOptions.builder().cacheDirectory(cache).pruneGracePeriod(java.time.Duration.ZERO)
@@ -511,16 +523,47 @@ class RepositoryTest {
         repo = Repository.open(store, KeyProvider.rawKey(TestRepos.RAW_KEY), withCache);
         Path source = TestRepos.checkpoint(tmp.resolve("ckpt"), 13);
         repo.backup(source);
-        assertThat(cache.resolve(repo.id()).resolve("known-chunks")).exists();
+        try (Stream<Path> cached = Files.list(cache.resolve(repo.id()).resolve("index"))) {
+            assertThat(cached.count()).isEqualTo(count("index"));
+        }
         Snapshot again = repo.backup(source, BackupOptions.builder().rereadUnchanged(true).build());
         assertThat(again.stats().newChunks()).isZero();
 
         repo.forget(RetentionPolicy.builder().keepTags("none").build(), false);
         repo.prune(false);
-        // the cache still lists the pruned chunks, but the prune marker makes it stale: nothing is skipped wrongly
+        assertThat(count("packs")).isZero();
+        // the cache still holds the old index files, but the store no longer lists them: nothing is skipped wrongly
         Snapshot fresh = repo.backup(source);
         assertThat(fresh.stats().newChunks()).isPositive();
         assertThat(repo.verify(fresh.id(), VerifyLevel.DATA).ok()).isTrue();
+
+        // a pack lost behind the repository's back (its index file still names it): its chunks are stored again
+        BlobKey lost = somePack();
+        local.delete(lost);
+        Snapshot healed = repo.backup(source, BackupOptions.builder().rereadUnchanged(true).build());
+        assertThat(healed.stats().newChunks()).isPositive();
+        assertThat(repo.verify(healed.id(), VerifyLevel.DATA).ok()).isTrue();
+        repo.restore(healed.id(), tmp.resolve("healed"), RestoreOptions.defaults());
+        assertThat(TestRepos.sameTree(source, tmp.resolve("healed"))).isTrue();
+        assertThat(repo.verify(fresh.id(), VerifyLevel.METADATA).ok()).as("either copy serves the older snapshot").isTrue();
+    }
+
+    @Test
+    void snapshotCatalogServesListingsWithoutReadingManifestsAndRebuildsADamagedEntry() throws IOException {
+        repo.close();
+        Path cache = tmp.resolve("cache");
+        repo = Repository.open(store, KeyProvider.rawKey(TestRepos.RAW_KEY), RepositoryOptions.builder().cacheDirectory(cache).build());
+        Snapshot s = backupSmall();
+        Path entry = cache.resolve(repo.id()).resolve("snapshots").resolve(s.id().value());
+        assertThat(entry).exists();
+        long gets = store.calls(FaultInjectingBlobStore.Operation.GET);
+        assertThat(repo.snapshots()).extracting(Snapshot::id).containsExactly(s.id());
+        assertThat(store.calls(FaultInjectingBlobStore.Operation.GET)).as("no manifest read").isEqualTo(gets);
+        byte[] damaged = Files.readAllBytes(entry);
+        damaged[damaged.length - 1] ^= 1;
+        Files.write(entry, damaged);
+        assertThat(repo.snapshots()).singleElement().satisfies(x -> assertThat(x.entries()).isEqualTo(s.entries()));
+        assertThat(Files.readAllBytes(entry)).isNotEqualTo(damaged);
     }
 
     @Test

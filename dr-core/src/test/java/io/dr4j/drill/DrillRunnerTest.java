@@ -324,9 +324,10 @@ class DrillRunnerTest {
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("scratch");
     }
 
+    /** Flips a bit in the middle of a pack, inside one chunk's sealed blob; returns the pack's key. */
     private String corruptOneChunk() throws IOException {
         Path chunk;
-        try (Stream<Path> walk = Files.walk(storeRoot.resolve("chunks"))) {
+        try (Stream<Path> walk = Files.walk(storeRoot.resolve("packs"))) {
             chunk = walk.filter(Files::isRegularFile).sorted().findFirst().orElseThrow();
         }
         byte[] bytes = Files.readAllBytes(chunk);

@@ -256,6 +256,11 @@ public abstract class BlobStoreContract {
         store.read(key("into-buffer"), 12_345, heap);
         assertThat(heap.position()).isEqualTo(7 + 40_000);
         assertThat(Arrays.copyOfRange(heap.array(), 7, 7 + 40_000)).isEqualTo(Arrays.copyOfRange(data, 12_345, 52_345));
+        byte[] big = randomBytes(25, 3 * 1024 * 1024 + 11);
+        store.put(key("into-buffer-big"), big);
+        ByteBuffer whole = ByteBuffer.allocate(big.length - 5);
+        store.read(key("into-buffer-big"), 5, whole);
+        assertThat(whole.array()).isEqualTo(Arrays.copyOfRange(big, 5, big.length));
         ByteBuffer direct = ByteBuffer.allocateDirect(1000);
         store.read(key("into-buffer"), 69_000, direct);
         byte[] got = new byte[1000];

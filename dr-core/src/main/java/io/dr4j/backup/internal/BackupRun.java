@@ -2,6 +2,7 @@ package io.dr4j.backup.internal;
 
 import io.dr4j.Dr4jException;
 import io.dr4j.backup.BackupOptions;
+import io.dr4j.backup.OperationCancelledException;
 import io.dr4j.backup.Snapshot;
 import io.dr4j.backup.SnapshotEntry;
 import io.dr4j.backup.SnapshotId;
@@ -36,18 +37,27 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One backup: scan the source, then read → chunk → hash → (dedup) → seal → store, in parallel
- * with an in-flight byte budget, and finally write the manifest. Chunks are written before the
- * manifest, so a backup that dies leaves only unreferenced chunks, which prune removes.
+ * One backup: scan the source, then read → chunk → hash → (dedup) → seal into a pack → store,
+ * in parallel, and finally the index file(s) and the manifest. Write order is packs, then the
+ * index file naming them, then (by the caller) the manifest: a backup that dies leaves packs no
+ * index names or an index no manifest uses, both harmless garbage that prune removes.
  *
- * <p>Readers (one per file at a time, up to {@code workers}) chunk files sequentially; each chunk
- * is copied out of the read buffer and handed to the CPU pool (id, dedup, seal) and then to the
- * I/O pool (put). Memory: {@code inFlightBytes} of chunks plus a read buffer of twice the maximum
- * chunk size per reader.
+ * <p>Readers (one per file at a time, up to {@code workers}) cut files sequentially; each chunk
+ * is copied from the read buffer into a pooled chunk buffer and handed to the CPU pool, which
+ * hashes it, claims it in the index (deduplication, also within the run) and seals a new chunk
+ * straight into one of at most {@code min(workers, 4)} open pack buffers. A full pack goes to
+ * the I/O pool as one {@code put}; every {@link IndexFile#PACKS_PER_FILE} packs an index file is
+ * written, so the next backup reuses the work of one that died.
+ *
+ * <p><b>Memory</b> is fixed by configuration: {@link #chunkBuffers} chunk buffers of the maximum
+ * chunk size, {@code min(workers, 4) + 2} pack buffers of the pack size (plus room for one
+ * chunk and the header), and a read buffer of twice the maximum chunk size per reader; all
+ * allocated once per run and reused, nothing chunk-sized is allocated per chunk.
  */
 public final class BackupRun {
 
@@ -55,22 +65,53 @@ public final class BackupRun {
     private final Path source;
     private final BackupOptions options;
     private final Optional<Manifest> parent;
-    private final KnownChunks known;
+    private final RepositoryIndex index;
     private final Pipeline pipeline;
+    private final BufferPool chunkPool;
+    private final BufferPool packPool;
+    private final java.util.concurrent.BlockingQueue<PackWriter> openPacks;
+    private final List<IndexFile.PackEntry> unindexed = new ArrayList<>();
+    private final List<CompletableFuture<Void>> uploads = java.util.Collections.synchronizedList(new ArrayList<>());
     private final AtomicLong bytesRead = new AtomicLong();
     private final AtomicLong bytesDone = new AtomicLong();
     private final AtomicLong newBytes = new AtomicLong();
     private final AtomicLong newChunks = new AtomicLong();
     private final AtomicLong reusedChunks = new AtomicLong();
+    private final AtomicLong objectsWritten = new AtomicLong();
     private long bytesToRead;
 
-    public BackupRun(Context ctx, Path source, BackupOptions options, Optional<Manifest> parent, KnownChunks known) {
+    /** Loads the repository's index (what is already stored) and prepares a backup of {@code source}. */
+    public static BackupRun start(Context ctx, Path source, BackupOptions options, Optional<Manifest> parent) throws IOException {
+        return new BackupRun(ctx, source, options, parent, RepositoryIndex.load(ctx).forgetMissingPacks());
+    }
+
+    BackupRun(Context ctx, Path source, BackupOptions options, Optional<Manifest> parent, RepositoryIndex index) {
         this.ctx = ctx;
         this.source = source;
         this.options = options;
         this.parent = parent;
-        this.known = known;
-        this.pipeline = new Pipeline(ctx.options().inFlightBytes(), options.cancellation(), "backup of " + source);
+        this.index = index;
+        this.pipeline = new Pipeline(Long.MAX_VALUE, options.cancellation(), "backup of " + source);
+        int workers = ctx.options().workers();
+        this.chunkPool = new BufferPool(ctx.chunkBufferSize(), chunkBuffers(ctx));
+        int writers = Math.min(workers, 4);
+        this.packPool = new BufferPool(ctx.packBufferSize(), writers + 2);
+        this.openPacks = new java.util.concurrent.ArrayBlockingQueue<>(writers);
+        for (int i = 0; i < writers; i++) {
+            openPacks.add(new PackWriter(packPool.take(() -> false), ctx.config().packSize(),
+                    Crypto.maxSealedLength(ctx.maxChunk())));
+        }
+    }
+
+    /** Chunk buffers: enough to keep every CPU worker busy, within the in-flight budget. */
+    static int chunkBuffers(Context ctx) {
+        long byBudget = ctx.options().inFlightBytes() / ctx.chunkBufferSize();
+        return (int) Math.max(2, Math.min(byBudget, 4L * ctx.options().workers() + 4));
+    }
+
+    /** Objects this run wrote (packs and index files). */
+    public long objectsWritten() {
+        return objectsWritten.get();
     }
 
     /** A file or directory found by the scan. */
@@ -107,7 +148,14 @@ public final class BackupRun {
             }
         }
         options.progress().onProgress(0, bytesToRead);
-        runJobs(jobs);
+        try {
+            runJobs(jobs);
+            flushPacks();
+        } catch (RuntimeException e) {
+            pipeline.fail(e);
+            drainUploads(); // nothing of this run writes after it returns
+            throw e;
+        }
 
         Map<String, FileJob> byPath = new HashMap<>();
         jobs.forEach(j -> byPath.put(j.found.path(), j));
@@ -272,8 +320,9 @@ public final class BackupRun {
         try (FileChannel channel = FileChannel.open(job.found.file(), StandardOpenOption.READ)) {
             chunker.chunk(channel, (buffer, offset, length, position) -> {
                 pipeline.checkRunning();
-                pipeline.acquire(length);
-                job.futures.add(submit(Arrays.copyOfRange(buffer, offset, offset + length), job));
+                byte[] chunk = chunkPool.take(pipeline::stopped);
+                System.arraycopy(buffer, offset, chunk, 0, length);
+                job.futures.add(submit(chunk, length, job));
                 job.read += length;
                 bytesRead.addAndGet(length);
             }, () -> false);
@@ -291,39 +340,31 @@ public final class BackupRun {
         }
     }
 
-    private record Sealed(ChunkRef ref, byte[] body) {
-    }
-
-    private CompletableFuture<ChunkRef> submit(byte[] chunk, FileJob job) {
-        int length = chunk.length;
+    private CompletableFuture<ChunkRef> submit(byte[] chunk, int length, FileJob job) {
         job.pending.incrementAndGet();
-        return CompletableFuture.supplyAsync(() -> {
-            if (pipeline.stopped()) {
-                throw new java.util.concurrent.CancellationException("stopped");
-            }
-            ChunkId id = ctx.crypto().chunkId(chunk, 0, length);
-            ChunkRef ref = new ChunkRef(id, length);
-            if (!known.claim(id)) {
-                reusedChunks.incrementAndGet();
-                return new Sealed(ref, null);
-            }
-            return new Sealed(ref, ctx.crypto().sealChunk(id, chunk, 0, length, ctx.config().compressionLevel()));
-        }, ctx.cpu()).thenApplyAsync(sealed -> {
-            if (sealed.body() != null) {
-                if (pipeline.stopped()) {
-                    throw new java.util.concurrent.CancellationException("stopped");
-                }
+        CompletableFuture<ChunkRef> future;
+        try {
+            future = CompletableFuture.supplyAsync(() -> {
                 try {
-                    ctx.store().put(sealed.ref().id().key(), sealed.body());
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
+                    if (pipeline.stopped()) {
+                        throw new java.util.concurrent.CancellationException("stopped");
+                    }
+                    ChunkId id = ctx.crypto().chunkId(chunk, 0, length);
+                    if (index.chunks.claim(id)) {
+                        store(id, chunk, length);
+                    } else {
+                        reusedChunks.incrementAndGet();
+                    }
+                    return new ChunkRef(id, length);
+                } finally {
+                    chunkPool.give(chunk);
                 }
-                newChunks.incrementAndGet();
-                newBytes.addAndGet(sealed.body().length);
-            }
-            return sealed.ref();
-        }, ctx.io()).whenComplete((ref, e) -> {
-            pipeline.release(length);
+            }, ctx.cpu());
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            chunkPool.give(chunk);
+            throw new OperationCancelledException("backup of " + source + " stopped: the repository was closed", e);
+        }
+        return future.whenComplete((ref, e) -> {
             if (e != null) {
                 pipeline.fail(e);
             } else {
@@ -331,5 +372,139 @@ public final class BackupRun {
                 chunkDone(job);
             }
         });
+    }
+
+    /** Seals a new chunk into an open pack; hands a full pack to the uploader. */
+    private void store(ChunkId id, byte[] chunk, int length) {
+        PackWriter writer = takeWriter();
+        PackWriter full = null;
+        try {
+            int sealed = writer.append(ctx.crypto(), id, chunk, 0, length, ctx.config().compressionLevel());
+            newChunks.incrementAndGet();
+            newBytes.addAndGet(sealed);
+            if (writer.full()) {
+                full = writer;
+                writer = new PackWriter(packPool.take(pipeline::stopped), ctx.config().packSize(),
+                        Crypto.maxSealedLength(ctx.maxChunk()));
+            }
+        } finally {
+            openPacks.add(writer);
+        }
+        if (full != null) {
+            upload(full);
+        }
+    }
+
+    private PackWriter takeWriter() {
+        try {
+            while (true) {
+                PackWriter w = openPacks.poll(100, TimeUnit.MILLISECONDS);
+                if (w != null) {
+                    return w;
+                }
+                pipeline.checkRunning();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OperationCancelledException("backup of " + source + " was interrupted");
+        }
+    }
+
+    private void upload(PackWriter pack) {
+        CompletableFuture<Void> f;
+        try {
+            f = CompletableFuture.runAsync(() -> {
+                try {
+                    if (pipeline.stopped()) {
+                        throw new java.util.concurrent.CancellationException("stopped");
+                    }
+                    int length = pack.finish(ctx.crypto());
+                    ctx.store().put(PackFormat.key(pack.packId), pack.buffer, 0, length);
+                    objectsWritten.incrementAndGet();
+                    newBytes.addAndGet(length - pack.blobs().stream().mapToLong(PackFormat.Blob::length).sum());
+                    packWritten(new IndexFile.PackEntry(pack.packId, List.copyOf(pack.blobs())));
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                } finally {
+                    packPool.give(pack.buffer);
+                }
+            }, ctx.io());
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            packPool.give(pack.buffer);
+            throw new OperationCancelledException("backup of " + source + " stopped: the repository was closed", e);
+        }
+        uploads.add(f.whenComplete((v, e) -> {
+            if (e != null) {
+                pipeline.fail(e);
+            }
+        }));
+    }
+
+    /** Records a stored pack; writes an index file once enough packs wait for one. */
+    private void packWritten(IndexFile.PackEntry entry) throws IOException {
+        List<IndexFile.PackEntry> batch = null;
+        synchronized (unindexed) {
+            unindexed.add(entry);
+            if (unindexed.size() >= IndexFile.PACKS_PER_FILE) {
+                batch = new ArrayList<>(unindexed);
+                unindexed.clear();
+            }
+        }
+        if (batch != null) {
+            writeIndex(batch);
+        }
+    }
+
+    private void writeIndex(List<IndexFile.PackEntry> packs) throws IOException {
+        byte[] id = Crypto.randomBytes(PackFormat.ID_LENGTH);
+        byte[] sealed = ctx.crypto().sealObject(IndexFile.DOMAIN, id, false, IndexFile.encode(packs));
+        ctx.store().put(IndexFile.key(id), sealed);
+        LocalCache.write(ctx.cache("index"), IndexFile.key(id).name(), sealed);
+        objectsWritten.incrementAndGet();
+        newBytes.addAndGet(sealed.length);
+    }
+
+    private void drainUploads() {
+        List<CompletableFuture<Void>> all;
+        synchronized (uploads) {
+            all = new ArrayList<>(uploads);
+        }
+        for (CompletableFuture<Void> f : all) {
+            try {
+                f.join();
+            } catch (RuntimeException ignored) {
+                // the first failure is what the caller sees
+            }
+        }
+    }
+
+    /** Closes the partly filled packs, waits for every upload, and indexes what is not yet indexed. */
+    private void flushPacks() {
+        List<PackWriter> writers = new ArrayList<>();
+        openPacks.drainTo(writers);
+        for (PackWriter w : writers) {
+            if (w.isEmpty()) {
+                packPool.give(w.buffer);
+            } else if (!pipeline.stopped()) {
+                upload(w);
+            }
+        }
+        List<CompletableFuture<Void>> all;
+        synchronized (uploads) {
+            all = new ArrayList<>(uploads);
+        }
+        pipeline.awaitAll(all);
+        List<IndexFile.PackEntry> rest;
+        synchronized (unindexed) {
+            rest = new ArrayList<>(unindexed);
+            unindexed.clear();
+        }
+        if (!rest.isEmpty()) {
+            try {
+                writeIndex(rest);
+            } catch (IOException e) {
+                throw new Dr4jException("backup of " + source + " failed writing its index: " + e.getMessage(), e);
+            }
+        }
     }
 }

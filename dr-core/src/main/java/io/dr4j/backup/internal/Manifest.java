@@ -88,6 +88,23 @@ public final class Manifest {
 
     /** Encodes as JSON bytes. */
     public byte[] toJson() {
+        return encode(false);
+    }
+
+    /**
+     * The snapshot catalog's entry: the manifest without chunk lists (each file gives its chunk
+     * count instead), a small fraction of the manifest's size.
+     */
+    public byte[] summaryJson() {
+        return encode(true);
+    }
+
+    /** Decodes a {@link #summaryJson()} into the snapshot it describes. */
+    public static Snapshot summaryFromJson(SnapshotId expectedId, byte[] json, String where) {
+        return decode(expectedId, json, where, true).snapshot();
+    }
+
+    private byte[] encode(boolean summary) {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", VERSION);
         root.put("id", snapshot.id().value());
@@ -121,6 +138,10 @@ public final class Manifest {
             if (se.type() == SnapshotEntry.Type.FILE) {
                 f.put("size", se.size());
                 f.put("hash", se.hash().orElseThrow());
+                if (summary) {
+                    f.put("chunkCount", e.chunks().size());
+                    continue;
+                }
                 byte[] packed = new byte[e.chunks().size() * (ChunkId.LENGTH + 4)];
                 ByteBuffer buffer = ByteBuffer.wrap(packed);
                 for (ChunkRef ref : e.chunks()) {
@@ -143,6 +164,10 @@ public final class Manifest {
      * @throws CorruptObjectException naming {@code where} and the first problem found
      */
     public static Manifest fromJson(SnapshotId expectedId, byte[] json, String where) {
+        return decode(expectedId, json, where, false);
+    }
+
+    private static Manifest decode(SnapshotId expectedId, byte[] json, String where, boolean summary) {
         try {
             JsonNode root = JSON.readTree(json);
             int version = required(root, "version", where).asInt();
@@ -182,6 +207,13 @@ public final class Manifest {
                 } else if (type.equals("file")) {
                     long size = required(f, "size", where).asLong();
                     String hash = text(f, "hash", where);
+                    if (summary) {
+                        SnapshotEntry view = new SnapshotEntry(path, SnapshotEntry.Type.FILE, size, mode, mtime, Optional.of(hash),
+                                required(f, "chunkCount", where).asInt());
+                        views.add(view);
+                        entries.add(new Entry(view, List.of()));
+                        continue;
+                    }
                     byte[] packed = Base64.getDecoder().decode(text(f, "chunks", where));
                     if (packed.length % (ChunkId.LENGTH + 4) != 0) {
                         throw new CorruptObjectException(where + ": chunk list of '" + path + "' has a partial record");

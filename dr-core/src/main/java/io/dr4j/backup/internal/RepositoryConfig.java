@@ -25,7 +25,7 @@ public final class RepositoryConfig {
     /** The value of the {@code format} field. */
     public static final String FORMAT = "dr4j-repository";
     /** The format version this library reads and writes. */
-    public static final int VERSION = 1;
+    public static final int VERSION = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /** A key slot: how to derive its key-encryption key, and the master key wrapped by it. */
@@ -36,14 +36,22 @@ public final class RepositoryConfig {
     private final Instant created;
     private final ChunkerParameters chunker;
     private final int compressionLevel;
+    private final int packSize;
     private final List<KeySlot> slots;
 
-    public RepositoryConfig(String id, Instant created, ChunkerParameters chunker, int compressionLevel, List<KeySlot> slots) {
+    public RepositoryConfig(String id, Instant created, ChunkerParameters chunker, int compressionLevel, int packSize,
+            List<KeySlot> slots) {
         this.id = id;
         this.created = created;
         this.chunker = chunker;
         this.compressionLevel = compressionLevel;
+        this.packSize = packSize;
         this.slots = List.copyOf(slots);
+    }
+
+    /** Target size of a pack in bytes. */
+    public int packSize() {
+        return packSize;
     }
 
     public String id() {
@@ -68,7 +76,7 @@ public final class RepositoryConfig {
 
     /** These settings with another slot list. */
     public RepositoryConfig withSlots(List<KeySlot> newSlots) {
-        return new RepositoryConfig(id, created, chunker, compressionLevel, newSlots);
+        return new RepositoryConfig(id, created, chunker, compressionLevel, packSize, newSlots);
     }
 
     /**
@@ -76,8 +84,8 @@ public final class RepositoryConfig {
      * stored config makes every slot fail to unwrap.
      */
     public byte[] context() {
-        return ("dr4j/key/v1|" + FORMAT + "|" + VERSION + "|" + id + "|" + chunker.minSize() + "|" + chunker.avgSize()
-                + "|" + chunker.maxSize() + "|zstd:" + compressionLevel).getBytes(StandardCharsets.UTF_8);
+        return ("dr4j/key/v2|" + FORMAT + "|" + VERSION + "|" + id + "|" + chunker.minSize() + "|" + chunker.avgSize()
+                + "|" + chunker.maxSize() + "|zstd:" + compressionLevel + "|pack:" + packSize).getBytes(StandardCharsets.UTF_8);
     }
 
     public byte[] toJson() {
@@ -94,6 +102,7 @@ public final class RepositoryConfig {
         ObjectNode z = root.putObject("compression");
         z.put("algorithm", "zstd");
         z.put("level", compressionLevel);
+        root.putObject("pack").put("targetSize", packSize);
         ArrayNode keys = root.putArray("keys");
         for (KeySlot slot : slots) {
             ObjectNode k = keys.addObject();
@@ -135,7 +144,9 @@ public final class RepositoryConfig {
         if (version != VERSION) {
             throw new UnsupportedFormatException(where + ": repository format version " + version
                     + " is not supported; this dr4j reads version " + VERSION
-                    + (version > VERSION ? " (upgrade dr4j)" : ""));
+                    + (version > VERSION ? " (upgrade dr4j)"
+                    : version == 1 ? " (a version 1 repository stores one object per chunk; back the checkpoints up into a"
+                            + " new repository created by this dr4j)" : ""));
         }
         try {
             JsonNode c = root.get("chunker");
@@ -147,6 +158,11 @@ public final class RepositoryConfig {
             JsonNode z = root.get("compression");
             if (!"zstd".equals(z.path("algorithm").asText())) {
                 throw new UnsupportedFormatException(where + ": unknown compression '" + z.path("algorithm").asText() + "'");
+            }
+            int packSize = root.path("pack").path("targetSize").asInt(-1);
+            if (packSize < io.dr4j.backup.InitOptions.MIN_PACK_SIZE || packSize > io.dr4j.backup.InitOptions.MAX_PACK_SIZE) {
+                throw new UnsupportedFormatException(where + ": pack targetSize " + packSize + " is missing or outside "
+                        + io.dr4j.backup.InitOptions.MIN_PACK_SIZE + " to " + io.dr4j.backup.InitOptions.MAX_PACK_SIZE);
             }
             List<KeySlot> slots = new ArrayList<>();
             for (JsonNode k : root.get("keys")) {
@@ -164,7 +180,7 @@ public final class RepositoryConfig {
                 slots.add(new KeySlot(kind, kdf, salt, Base64.getDecoder().decode(k.get("wrapped").asText())));
             }
             return new RepositoryConfig(root.get("id").asText(), Instant.parse(root.get("created").asText()), chunker,
-                    z.get("level").asInt(), slots);
+                    z.get("level").asInt(), packSize, slots);
         } catch (UnsupportedFormatException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -65,9 +65,13 @@ public final class RestoreRun {
     private final AtomicLong downloaded = new AtomicLong();
     private final AtomicLong reused = new AtomicLong();
     private final AtomicLong done = new AtomicLong();
+    private final AtomicLong storeReads = new AtomicLong();
+    private final boolean durable;
+    private RepositoryIndex index;
 
     public RestoreRun(Context ctx, Manifest manifest, Path target, RestoreOptions options) {
         this.ctx = ctx;
+        this.durable = options.durability() == RestoreOptions.Durability.POWER_LOSS;
         this.manifest = manifest;
         this.target = target.toAbsolutePath().normalize();
         this.options = options;
@@ -153,6 +157,7 @@ public final class RestoreRun {
         Map<String, Path> paths = checkPaths(manifest, staging);
         boolean success = false;
         try {
+            index = RepositoryIndex.load(ctx);
             Files.createDirectory(staging);
             Map<ChunkId, LocalChunk> local = options.delta() && Files.isDirectory(target) ? indexTarget() : Map.of();
             writeAll(staging, paths, local);
@@ -167,7 +172,7 @@ public final class RestoreRun {
         }
         long files = manifest.entries().stream().filter(e -> e.entry().type() == SnapshotEntry.Type.FILE).count();
         return new RestoreResult(manifest.snapshot().id(), target, files, manifest.snapshot().totalBytes(), downloaded.get(),
-                reused.get(), Duration.ofNanos(System.nanoTime() - start));
+                reused.get(), Duration.ofNanos(System.nanoTime() - start), storeReads.get());
     }
 
     private void checkTarget(Path parent) {
@@ -261,6 +266,19 @@ public final class RestoreRun {
             this.remaining = new AtomicInteger(entry.chunks().size());
         }
 
+        /** Writes {@code plain[0, length)} at {@code position}. */
+        void write(byte[] plain, int length, long position) throws IOException {
+            FileChannel ch = channel();
+            // slices keep the JDK's per-thread temporary direct buffer small
+            for (int done = 0; done < length; ) {
+                ByteBuffer slice = ByteBuffer.wrap(plain, done, Math.min(1 << 20, length - done));
+                while (slice.hasRemaining()) {
+                    int n = ch.write(slice, position + done);
+                    done += n;
+                }
+            }
+        }
+
         synchronized FileChannel channel() throws IOException {
             if (channel == null) {
                 channel = FileChannel.open(path, StandardOpenOption.WRITE);
@@ -280,7 +298,9 @@ public final class RestoreRun {
                     throw new CorruptObjectException("restored " + entry.entry().path() + " has " + channel.size()
                             + " bytes, snapshot says " + entry.entry().size());
                 }
-                channel.force(false);
+                if (durable) {
+                    channel.force(false);
+                }
                 channel.close();
                 channel = null;
             }
@@ -320,8 +340,8 @@ public final class RestoreRun {
         }
         long total = manifest.snapshot().totalBytes();
         options.progress().onProgress(0, total);
-        List<CompletableFuture<Void>> futures = new ArrayList<>();
         try {
+            Map<ChunkId, List<Use>> uses = new java.util.LinkedHashMap<>();
             for (OutFile out : outs) {
                 if (out.entry.chunks().isEmpty()) {
                     out.finish();
@@ -329,9 +349,148 @@ public final class RestoreRun {
                 }
                 long offset = 0;
                 for (ChunkRef ref : out.entry.chunks()) {
-                    pipeline.acquire(ref.length());
-                    futures.add(chunkTask(out, ref, offset, local.get(ref.id())));
+                    uses.computeIfAbsent(ref.id(), k -> new ArrayList<>(1)).add(new Use(out, offset, ref.length()));
                     offset += ref.length();
+                }
+            }
+            Set<ChunkId> fromStore = local.isEmpty() ? uses.keySet() : restoreLocal(uses, local);
+            restoreFromPacks(uses, fromStore);
+        } finally {
+            outs.forEach(OutFile::closeQuietly);
+        }
+        // metadata last: a directory's mtime changes while its children are created
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Manifest.Entry e = entries.get(i);
+            applyMetadata(paths.get(e.entry().path()), e.entry());
+        }
+        if (durable) {
+            forceTree(staging);
+        }
+    }
+
+    /** One place a chunk goes: a file and an offset. */
+    private record Use(OutFile out, long offset, int length) {
+    }
+
+    /** A blob to fetch: its place in its pack and where its plaintext goes. */
+    private record Needed(ChunkId id, int offset, int length, int plainLength, List<Use> uses) {
+    }
+
+    /** A ranged read of one pack covering some of its needed blobs. */
+    private record Range(int pack, long start, int length, List<Needed> blobs) {
+    }
+
+    /** Largest gap between two needed blobs that one ranged read spans rather than splitting in two. */
+    private static final int MAX_GAP = 1 << 20;
+
+    private void writeUses(List<Use> targets, byte[] plain, int length) throws IOException {
+        for (Use use : targets) {
+            use.out().write(plain, length, use.offset());
+            use.out().chunkWritten();
+            options.progress().onProgress(done.addAndGet(length), manifest.snapshot().totalBytes());
+        }
+    }
+
+    /**
+     * Copies chunks that the existing target already holds (delta restore), each checked against
+     * its id; returns the chunks still to fetch from the store.
+     */
+    private Set<ChunkId> restoreLocal(Map<ChunkId, List<Use>> uses, Map<ChunkId, LocalChunk> local) {
+        Set<ChunkId> remaining = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        remaining.addAll(uses.keySet());
+        BufferPool pool = new BufferPool(ctx.chunkBufferSize(), Math.max(2, ctx.options().workers() * 2));
+        List<CompletableFuture<Void>> futures = new ArrayList<>();
+        for (Map.Entry<ChunkId, LocalChunk> e : local.entrySet()) {
+            List<Use> targets = uses.get(e.getKey());
+            if (targets == null) {
+                continue;
+            }
+            byte[] buffer = pool.take(pipeline::stopped);
+            futures.add(CompletableFuture.runAsync(() -> {
+                try {
+                    if (pipeline.stopped()) {
+                        throw new java.util.concurrent.CancellationException("stopped");
+                    }
+                    LocalChunk c = e.getValue();
+                    if (readLocal(c, e.getKey(), buffer)) {
+                        writeUses(targets, buffer, c.length());
+                        reused.addAndGet(c.length());
+                        remaining.remove(e.getKey());
+                    }
+                } catch (IOException ex) {
+                    throw new UncheckedIOException("writing restored data failed: " + ex.getMessage(), ex);
+                } finally {
+                    pool.give(buffer);
+                }
+            }, ctx.io()).whenComplete((v, ex) -> {
+                if (ex != null) {
+                    pipeline.fail(ex);
+                }
+            }));
+        }
+        pipeline.awaitAll(futures);
+        Set<ChunkId> ordered = new java.util.LinkedHashSet<>();
+        for (ChunkId id : uses.keySet()) {
+            if (remaining.contains(id)) {
+                ordered.add(id);
+            }
+        }
+        return ordered;
+    }
+
+    /**
+     * Fetches the chunks from their packs: grouped by pack, packs in order of first use, each
+     * pack read once in as few ranges as cover its needed blobs (a range is split where the gap
+     * between two needed blobs exceeds {@link #MAX_GAP} or it would outgrow a buffer). Every blob
+     * is authenticated before any of its bytes are written; the check runs inside
+     * {@link io.dr4j.storage.BlobStore#readVerified}, so a store with several copies can serve
+     * the range from another copy when one fails it.
+     */
+    private void restoreFromPacks(Map<ChunkId, List<Use>> uses, Set<ChunkId> wanted) {
+        Map<Integer, List<Needed>> byPack = new java.util.LinkedHashMap<>();
+        for (ChunkId id : wanted) {
+            List<Use> targets = uses.get(id);
+            int e = index.chunks.find(id);
+            if (e < 0 || index.chunks.pack(e) == ChunkIndex.PENDING) {
+                throw new CorruptObjectException(ctx.store().name() + ": chunk " + id + " of '" + targets.get(0).out().entry.entry().path()
+                        + "' (snapshot " + manifest.snapshot().id().shortId() + ") is in no index file, or its pack is missing"
+                        + index.whyMissing() + "; nothing was restored");
+            }
+            if (index.chunks.plainLength(e) != targets.get(0).length()) {
+                throw new CorruptObjectException(ctx.store().name() + ": the index gives chunk " + id + " "
+                        + index.chunks.plainLength(e) + " bytes, the snapshot " + targets.get(0).length() + "; nothing was restored");
+            }
+            if (!index.present(index.chunks.pack(e))) {
+                throw new CorruptObjectException(ctx.where(PackFormat.key(index.chunks.packId(index.chunks.pack(e))))
+                        + ": pack is missing (it holds chunk " + id + " of '" + targets.get(0).out().entry.entry().path()
+                        + "', snapshot " + manifest.snapshot().id().shortId() + "); nothing was restored");
+            }
+            byPack.computeIfAbsent(index.chunks.pack(e), k -> new ArrayList<>())
+                    .add(new Needed(id, index.chunks.offset(e), index.chunks.length(e), index.chunks.plainLength(e), targets));
+        }
+        BufferPool rangePool = new BufferPool(ctx.packBufferSize(), rangeBuffers(ctx));
+        BufferPool plainPool = new BufferPool(ctx.chunkBufferSize(), rangePool.capacity());
+        List<CompletableFuture<Void>> futures = new ArrayList<>();
+        try {
+            for (Map.Entry<Integer, List<Needed>> pack : byPack.entrySet()) {
+                for (Range range : ranges(pack.getKey(), pack.getValue(), rangePool.bufferSize())) {
+                    byte[] buffer = rangePool.take(pipeline::stopped);
+                    futures.add(CompletableFuture.runAsync(() -> {
+                        byte[] plain = plainPool.take(pipeline::stopped);
+                        try {
+                            if (pipeline.stopped()) {
+                                throw new java.util.concurrent.CancellationException("stopped");
+                            }
+                            fetchRange(range, buffer, plain);
+                        } finally {
+                            plainPool.give(plain);
+                            rangePool.give(buffer);
+                        }
+                    }, ctx.io()).whenComplete((v, e) -> {
+                        if (e != null) {
+                            pipeline.fail(e);
+                        }
+                    }));
                 }
             }
             pipeline.awaitAll(futures);
@@ -343,120 +502,116 @@ public final class RestoreRun {
                 // the first failure is rethrown below
             }
             throw e;
-        } finally {
-            outs.forEach(OutFile::closeQuietly);
         }
-        // metadata last: a directory's mtime changes while its children are created
-        for (int i = entries.size() - 1; i >= 0; i--) {
-            Manifest.Entry e = entries.get(i);
-            applyMetadata(paths.get(e.entry().path()), e.entry());
-        }
-        forceDirectory(staging);
     }
 
-    private CompletableFuture<Void> chunkTask(OutFile out, ChunkRef ref, long offset, LocalChunk localChunk) {
-        CompletableFuture<byte[]> bytes;
-        if (localChunk != null) {
-            bytes = CompletableFuture.supplyAsync(() -> {
-                byte[] plain = readLocal(localChunk, ref);
-                if (plain != null) {
-                    reused.addAndGet(ref.length());
-                    return plain;
-                }
-                return fetch(ref);
-            }, ctx.io());
-        } else if (ctx.replicated().isPresent()) {
-            bytes = CompletableFuture.supplyAsync(() -> fetch(ref), ctx.io());
-        } else {
-            bytes = CompletableFuture.supplyAsync(() -> fetchSealed(ref), ctx.io())
-                    .thenApplyAsync(sealed -> open(ref, sealed), ctx.cpu());
-        }
-        return bytes.thenAcceptAsync(plain -> {
-            try {
-                FileChannel ch = out.channel();
-                ByteBuffer buffer = ByteBuffer.wrap(plain);
-                long pos = offset;
-                while (buffer.hasRemaining()) {
-                    pos += ch.write(buffer, pos);
-                }
-                out.chunkWritten();
-            } catch (IOException e) {
-                throw new UncheckedIOException("writing " + out.entry.entry().path() + " failed: " + e.getMessage(), e);
-            }
-        }, ctx.io()).whenComplete((v, e) -> {
-            pipeline.release(ref.length());
-            if (e != null) {
-                pipeline.fail(e);
-            } else {
-                options.progress().onProgress(done.addAndGet(ref.length()), manifest.snapshot().totalBytes());
-            }
-        });
+    /** Range buffers: within the in-flight budget, at least two (one filling while one is written). */
+    static int rangeBuffers(Context ctx) {
+        return (int) Math.max(2, Math.min(8, ctx.options().inFlightBytes() / ctx.packBufferSize()));
     }
 
-    private byte[] readLocal(LocalChunk local, ChunkRef ref) {
-        if (pipeline.stopped()) {
-            throw new java.util.concurrent.CancellationException("stopped");
+    private static List<Range> ranges(int pack, List<Needed> blobs, int maxLength) {
+        List<Needed> sorted = new ArrayList<>(blobs);
+        sorted.sort(Comparator.comparingInt(Needed::offset));
+        List<Range> ranges = new ArrayList<>();
+        List<Needed> current = new ArrayList<>();
+        long start = -1;
+        long end = -1;
+        for (Needed n : sorted) {
+            long nEnd = (long) n.offset() + n.length();
+            if (start >= 0 && (n.offset() - end > MAX_GAP || nEnd - start > maxLength)) {
+                ranges.add(new Range(pack, start, (int) (end - start), current));
+                current = new ArrayList<>();
+                start = -1;
+            }
+            if (start < 0) {
+                start = n.offset();
+            }
+            end = Math.max(end, nEnd);
+            current.add(n);
         }
+        if (start >= 0) {
+            ranges.add(new Range(pack, start, (int) (end - start), current));
+        }
+        return ranges;
+    }
+
+    private void fetchRange(Range range, byte[] buffer, byte[] plain) {
+        io.dr4j.storage.BlobKey key = PackFormat.key(index.chunks.packId(range.pack()));
+        boolean[] written = new boolean[range.blobs().size()];
+        CorruptObjectException[] rejected = new CorruptObjectException[1];
+        IOException[] writeFailure = new IOException[1];
+        try {
+            storeReads.incrementAndGet();
+            ctx.store().readVerified(key, range.start(), ByteBuffer.wrap(buffer, 0, range.length()), view -> {
+                for (int i = 0; i < written.length; i++) {
+                    if (written[i]) {
+                        continue; // a retry from another copy: what passed is already in place
+                    }
+                    Needed n = range.blobs().get(i);
+                    String where = ctx.where(key) + " blob at offset " + n.offset() + " (chunk " + n.id().hex().substring(0, 16)
+                            + "…, needed by '" + n.uses().get(0).out().entry.entry().path() + "')";
+                    int length;
+                    try {
+                        length = ctx.crypto().openChunkInto(n.id(), buffer, (int) (n.offset() - range.start()), n.length(),
+                                ctx.maxChunk(), plain, where);
+                    } catch (CorruptObjectException e) {
+                        rejected[0] = e;
+                        return false;
+                    }
+                    if (length != n.plainLength()) {
+                        rejected[0] = new CorruptObjectException(where + ": holds " + length + " bytes, the snapshot says "
+                                + n.plainLength());
+                        return false;
+                    }
+                    try {
+                        writeUses(n.uses(), plain, length);
+                    } catch (IOException e) {
+                        writeFailure[0] = e;
+                        return true; // the copy was fine; the target failed
+                    }
+                    downloaded.addAndGet(length);
+                    written[i] = true;
+                }
+                return true;
+            });
+        } catch (NoSuchFileException e) {
+            throw new CorruptObjectException(ctx.where(key) + ": pack is missing (needed by '"
+                    + range.blobs().get(0).uses().get(0).out().entry.entry().path() + "' of snapshot "
+                    + manifest.snapshot().id().shortId() + "); nothing was restored", e);
+        } catch (java.io.EOFException e) {
+            throw new CorruptObjectException(ctx.where(key) + ": pack is truncated: it ends inside bytes [" + range.start() + ", "
+                    + (range.start() + range.length()) + ") that the index places in it (" + e.getMessage() + "); nothing was restored", e);
+        } catch (io.dr4j.storage.PermanentBlobStoreException e) {
+            if (rejected[0] != null) {
+                throw new CorruptObjectException(rejected[0].getMessage() + "; nothing was restored", e);
+            }
+            throw new UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (writeFailure[0] != null) {
+            throw new UncheckedIOException("writing the restored files failed: " + writeFailure[0].getMessage(), writeFailure[0]);
+        }
+    }
+
+    /** Reads a chunk from the old target into {@code buffer}; true if it is there and matches its id. */
+    private boolean readLocal(LocalChunk local, ChunkId id, byte[] buffer) {
         try (FileChannel ch = FileChannel.open(local.file(), StandardOpenOption.READ)) {
-            byte[] plain = new byte[ref.length()];
-            ByteBuffer buffer = ByteBuffer.wrap(plain);
+            ByteBuffer b = ByteBuffer.wrap(buffer, 0, local.length());
             long pos = local.offset();
-            while (buffer.hasRemaining()) {
-                int n = ch.read(buffer, pos);
+            while (b.hasRemaining()) {
+                int n = ch.read(b, pos);
                 if (n < 0) {
-                    return null;
+                    return false;
                 }
                 pos += n;
             }
             // the old file may have changed since it was indexed: only bytes matching the id are used
-            return ctx.crypto().chunkId(plain, 0, plain.length).equals(ref.id()) ? plain : null;
+            return ctx.crypto().chunkId(buffer, 0, local.length()).equals(id);
         } catch (IOException e) {
-            return null;
+            return false;
         }
-    }
-
-    private byte[] fetch(ChunkRef ref) {
-        if (pipeline.stopped()) {
-            throw new java.util.concurrent.CancellationException("stopped");
-        }
-        byte[] plain;
-        try {
-            plain = ctx.readChunk(ref.id());
-        } catch (NoSuchFileException e) {
-            throw new CorruptObjectException(ctx.where(ref.id().key()) + ": chunk is missing (needed by snapshot "
-                    + manifest.snapshot().id().shortId() + ")", e);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return checkLength(ref, plain);
-    }
-
-    private byte[] fetchSealed(ChunkRef ref) {
-        if (pipeline.stopped()) {
-            throw new java.util.concurrent.CancellationException("stopped");
-        }
-        try {
-            return ctx.store().getBytes(ref.id().key());
-        } catch (NoSuchFileException e) {
-            throw new CorruptObjectException(ctx.where(ref.id().key()) + ": chunk is missing (needed by snapshot "
-                    + manifest.snapshot().id().shortId() + ")", e);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private byte[] open(ChunkRef ref, byte[] sealed) {
-        return checkLength(ref, ctx.crypto().openChunk(ref.id(), sealed, ctx.config().chunker().maxSize(),
-                ctx.where(ref.id().key())));
-    }
-
-    private byte[] checkLength(ChunkRef ref, byte[] plain) {
-        if (plain.length != ref.length()) {
-            throw new CorruptObjectException(ctx.where(ref.id().key()) + ": chunk has " + plain.length
-                    + " bytes, manifest says " + ref.length());
-        }
-        downloaded.addAndGet(plain.length);
-        return plain;
     }
 
     private void applyMetadata(Path p, SnapshotEntry entry) throws IOException {
@@ -482,11 +637,22 @@ public final class RestoreRun {
         }
     }
 
+    /** Forces every directory of the new tree (their entries) to disk; files were forced as they completed. */
+    private static void forceTree(Path root) throws IOException {
+        try (Stream<Path> walk = Files.walk(root)) {
+            for (Path p : walk.filter(q -> Files.isDirectory(q, LinkOption.NOFOLLOW_LINKS)).toList()) {
+                forceDirectory(p);
+            }
+        }
+    }
+
     private void swapIn(Path staging, Path parent, String name) throws IOException {
         pipeline.checkRunning();
         if (!Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-            forceDirectory(parent);
+            if (durable) {
+                forceDirectory(parent);
+            }
             return;
         }
         Path old = parent.resolve("." + name + OLD + HexFormat.of().formatHex(Crypto.randomBytes(6)));

@@ -1,0 +1,45 @@
+package io.dr4j.backup.internal;
+
+import io.dr4j.backup.CorruptObjectException;
+import io.dr4j.storage.BlobInfo;
+import io.dr4j.storage.BlobKey;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+
+/**
+ * Reads a pack's own header (trailer, then the sealed header) with two ranged reads, bounding
+ * everything by the pack's stored size before allocating: a hostile trailer cannot make the
+ * reader allocate more than {@link #MAX_HEADER} bytes.
+ */
+final class PackHeaders {
+
+    /** Largest sealed pack header a reader accepts: 64 MiB (1.4 million blob records). */
+    static final int MAX_HEADER = 64 << 20;
+
+    private PackHeaders() {
+    }
+
+    static List<PackFormat.Blob> read(Context ctx, BlobKey key, BlobInfo info) throws IOException {
+        String where = ctx.where(key);
+        long size = info.size();
+        if (size < PackFormat.TRAILER + Crypto.OVERHEAD + 4) {
+            throw new CorruptObjectException(where + ": " + size + " bytes is too short for a pack (truncated)");
+        }
+        byte[] trailer = new byte[PackFormat.TRAILER];
+        ctx.store().read(key, size - PackFormat.TRAILER, ByteBuffer.wrap(trailer));
+        int headerLength = PackFormat.readTrailer(trailer, 0, size, where);
+        if (headerLength > MAX_HEADER) {
+            throw new CorruptObjectException(where + ": pack header of " + headerLength + " bytes exceeds the limit of " + MAX_HEADER);
+        }
+        byte[] sealed = new byte[headerLength];
+        long headerStart = size - PackFormat.TRAILER - headerLength;
+        ctx.store().read(key, headerStart, ByteBuffer.wrap(sealed));
+        byte[] packId = PackFormat.parseName(key.name());
+        if (packId == null) {
+            throw new CorruptObjectException(where + ": not a pack key");
+        }
+        byte[] plain = ctx.crypto().openObject(PackFormat.HEADER_DOMAIN, packId, sealed, MAX_HEADER, where + " (pack header)");
+        return PackFormat.decodeHeader(plain, headerStart, ctx.maxChunk(), where + " (pack header)");
+    }
+}

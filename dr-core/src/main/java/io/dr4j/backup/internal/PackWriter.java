@@ -1,0 +1,75 @@
+package io.dr4j.backup.internal;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One pack being filled: chunks are sealed straight into a pooled buffer, back to back, and the
+ * pack is closed with its sealed header and trailer (FORMAT.md §Packs). Not thread-safe: a
+ * writer is used by one thread at a time (the backup hands writers out through a queue).
+ */
+final class PackWriter {
+
+    final byte[] packId = Crypto.randomBytes(PackFormat.ID_LENGTH);
+    final byte[] buffer;
+    private final int target;
+    private final int maxSealed;
+    private final List<PackFormat.Blob> blobs = new ArrayList<>();
+    private int length;
+    private int plainBytes;
+
+    /** @param maxSealed the largest sealed chunk, for which room is always kept besides the header */
+    PackWriter(byte[] buffer, int target, int maxSealed) {
+        this.buffer = buffer;
+        this.target = target;
+        this.maxSealed = maxSealed;
+    }
+
+    /** Seals a chunk into the pack; returns its sealed length. The caller checks {@link #full()} after. */
+    int append(Crypto crypto, ChunkId id, byte[] data, int offset, int plainLength, int zstdLevel) {
+        int r = crypto.sealChunkInto(id, data, offset, plainLength, zstdLevel, buffer, length);
+        int sealed = r & Integer.MAX_VALUE;
+        int flags = r < 0 ? PackFormat.FLAG_ZSTD : 0;
+        blobs.add(new PackFormat.Blob(id, length, sealed, plainLength, flags));
+        length += sealed;
+        plainBytes += plainLength;
+        return sealed;
+    }
+
+    /** Appends an already sealed blob verbatim (repacking: blobs are bound to their chunk id, not to a pack). */
+    void appendSealed(ChunkId id, byte[] sealed, int offset, int length, int plainLength, int flags) {
+        System.arraycopy(sealed, offset, buffer, this.length, length);
+        blobs.add(new PackFormat.Blob(id, this.length, length, plainLength, flags));
+        this.length += length;
+        plainBytes += plainLength;
+    }
+
+    /** Whether the pack has reached its target size (the next chunk goes into a new pack). */
+    boolean full() {
+        long header = Crypto.OVERHEAD + 4 + (long) (blobs.size() + 1) * PackFormat.RECORD + PackFormat.TRAILER;
+        return length >= target || length + maxSealed + header > buffer.length;
+    }
+
+    boolean isEmpty() {
+        return blobs.isEmpty();
+    }
+
+    List<PackFormat.Blob> blobs() {
+        return blobs;
+    }
+
+    int plainBytes() {
+        return plainBytes;
+    }
+
+    /** Appends the sealed header and trailer; returns the pack's total length. */
+    int finish(Crypto crypto) {
+        byte[] header = crypto.sealObject(PackFormat.HEADER_DOMAIN, packId, false, PackFormat.encodeHeader(blobs));
+        if (length + header.length + PackFormat.TRAILER > buffer.length) {
+            throw new IllegalStateException("pack buffer of " + buffer.length + " bytes cannot hold a header of " + header.length);
+        }
+        System.arraycopy(header, 0, buffer, length, header.length);
+        PackFormat.writeTrailer(buffer, length + header.length, header.length);
+        return length + header.length + PackFormat.TRAILER;
+    }
+}
