@@ -18,11 +18,11 @@ import java.util.Random;
 import java.util.stream.Stream;
 
 /** Shared fixtures for backup tests: small chunks, cheap KDF, no cache, and data generators. */
-final class TestRepos {
+public final class TestRepos {
 
-    static final ChunkerParameters SMALL_CHUNKS = new ChunkerParameters(4 << 10, 16 << 10, 64 << 10);
-    static final KdfParameters CHEAP_KDF = new KdfParameters(64, 1, 1);
-    static final byte[] RAW_KEY = new byte[32];
+    public static final ChunkerParameters SMALL_CHUNKS = new ChunkerParameters(4 << 10, 16 << 10, 64 << 10);
+    public static final KdfParameters CHEAP_KDF = new KdfParameters(64, 1, 1);
+    public static final byte[] RAW_KEY = new byte[32];
 
     static {
         Arrays.fill(RAW_KEY, (byte) 7);
@@ -31,31 +31,31 @@ final class TestRepos {
     private TestRepos() {
     }
 
-    static InitOptions init() {
+    public static InitOptions init() {
         return InitOptions.defaults().withChunker(SMALL_CHUNKS).withKdf(CHEAP_KDF);
     }
 
-    static RepositoryOptions options() {
+    public static RepositoryOptions options() {
         return RepositoryOptions.builder().noCache().workers(2).ioConcurrency(4).inFlightBytes(8 << 20)
                 .host("test-host").pruneGracePeriod(Duration.ZERO).storeAttempts(4).build();
     }
 
-    static Repository create(BlobStore store) {
+    public static Repository create(BlobStore store) {
         return Repository.init(store, KeyProvider.rawKey(RAW_KEY), init(), options());
     }
 
-    static Repository open(BlobStore store) {
+    public static Repository open(BlobStore store) {
         return Repository.open(store, KeyProvider.rawKey(RAW_KEY), options());
     }
 
-    static byte[] random(long seed, int size) {
+    public static byte[] random(long seed, int size) {
         byte[] b = new byte[size];
         new Random(seed).nextBytes(b);
         return b;
     }
 
     /** A small checkpoint: shards, a config, an empty file, an empty directory, nesting. */
-    static Path checkpoint(Path dir, long seed) throws IOException {
+    public static Path checkpoint(Path dir, long seed) throws IOException {
         Files.createDirectories(dir.resolve("shards"));
         Files.createDirectories(dir.resolve("empty-dir"));
         Files.write(dir.resolve("shards/model-00001.safetensors"), random(seed, 300_000));
@@ -67,7 +67,7 @@ final class TestRepos {
     }
 
     /** Every regular file under {@code root} by relative path, with its bytes; directories as null. */
-    static Map<String, byte[]> contents(Path root) throws IOException {
+    public static Map<String, byte[]> contents(Path root) throws IOException {
         Map<String, byte[]> result = new HashMap<>();
         try (Stream<Path> walk = Files.walk(root)) {
             for (Path p : walk.sorted(Comparator.naturalOrder()).toList()) {
@@ -81,7 +81,7 @@ final class TestRepos {
         return result;
     }
 
-    static boolean sameTree(Path a, Path b) throws IOException {
+    public static boolean sameTree(Path a, Path b) throws IOException {
         Map<String, byte[]> x = contents(a);
         Map<String, byte[]> y = contents(b);
         if (!x.keySet().equals(y.keySet())) {
@@ -96,7 +96,7 @@ final class TestRepos {
     }
 
     /** Writes a validly sealed manifest with arbitrary entries, as an attacker holding the key could not but a bug might. */
-    static SnapshotId craftSnapshot(BlobStore store, List<Manifest.Entry> entries) throws IOException {
+    public static SnapshotId craftSnapshot(BlobStore store, List<Manifest.Entry> entries) throws IOException {
         RepositoryConfig config = RepositoryConfig.fromJson(store.getBytes(BlobKey.of("config")), "config");
         byte[] master = Crypto.unwrap(RAW_KEY, config.slots().get(0).wrapped(), config.context());
         Crypto crypto = new Crypto(master);
