@@ -21,7 +21,22 @@ public final class CrashChild {
                 .inFlightBytes(8 << 20).host("crash-child").build();
         try (LocalBlobStore store = LocalBlobStore.open(repoDir);
              Repository repo = Repository.open(store, KeyProvider.rawKey(TestRepos.RAW_KEY), options)) {
-            if (mode.equals("backup")) {
+            if (mode.equals("backup-once")) {
+                System.out.println("started");
+                System.out.flush();
+                Snapshot s = repo.backup(Path.of(args[2]), BackupOptions.builder().label("writer", args[3]).tag(args[3]).build());
+                System.out.println("done " + s.id());
+                System.out.flush();
+            } else if (mode.equals("prune")) {
+                try (Repository pruning = Repository.open(store, KeyProvider.rawKey(TestRepos.RAW_KEY),
+                        RepositoryOptions.builder().noCache().workers(2).ioConcurrency(2).host("crash-child")
+                                .pruneGracePeriod(java.time.Duration.ZERO).repackThreshold(0).build())) {
+                    System.out.println("pruning");
+                    System.out.flush();
+                    System.out.println("pruned " + pruning.prune(false));
+                    System.out.flush();
+                }
+            } else if (mode.equals("backup")) {
                 Path source = Path.of(args[2]);
                 Random random = new Random(Long.parseLong(args[3]));
                 for (int round = 0; ; round++) {

@@ -88,6 +88,98 @@ class CrashTest {
     }
 
     @Test
+    void fourConcurrentBackupProcessesAndAPruneAfterThemLoseNothing() throws Exception {
+        Path repoDir = tmp.resolve("repo");
+        try (LocalBlobStore store = LocalBlobStore.open(repoDir)) {
+            TestRepos.create(store).close();
+        }
+        byte[] shared = TestRepos.random(500, 3 << 20); // the same base weights in every checkpoint: writers race to store it
+        List<Path> sources = new ArrayList<>();
+        List<Process> children = new ArrayList<>();
+        for (int w = 0; w < 4; w++) {
+            Path source = TestRepos.checkpoint(tmp.resolve("ckpt-" + w), 600 + w);
+            Files.write(source.resolve("base.bin"), shared);
+            sources.add(source);
+        }
+        for (int w = 0; w < 4; w++) {
+            children.add(start("backup-once", repoDir.toString(), sources.get(w).toString(), "w" + w));
+        }
+        for (Process child : children) {
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                assertThat(awaitLine(out, "done")).as("a writer finished its backup").isTrue();
+            }
+            assertThat(child.waitFor(2, TimeUnit.MINUTES)).isTrue();
+            assertThat(child.exitValue()).isZero();
+        }
+        try (LocalBlobStore store = LocalBlobStore.open(repoDir); Repository repo = TestRepos.open(store)) {
+            List<Snapshot> snapshots = repo.snapshots();
+            assertThat(snapshots).hasSize(4);
+            checkAll(repo, snapshots, sources);
+            repo.forget(RetentionPolicy.builder().keepTags("w0").build(), false);
+            assertThat(repo.prune(false).snapshots()).isEqualTo(1);
+            checkAll(repo, repo.snapshots(), List.of(sources.get(0)));
+        }
+    }
+
+    private void checkAll(Repository repo, List<Snapshot> snapshots, List<Path> sources) throws IOException {
+        for (Snapshot s : snapshots) {
+            assertThat(repo.verify(s.id(), VerifyLevel.DATA).problems()).as("snapshot %s", s.id()).isEmpty();
+            Path source = sources.stream().filter(p -> s.source().equals(p.toAbsolutePath().normalize().toString())).findFirst()
+                    .orElseThrow();
+            Path target = Files.createTempDirectory(tmp, "check-").resolve(s.id().shortId());
+            repo.restore(s.id(), target, RestoreOptions.defaults());
+            assertThat(TestRepos.sameTree(source, target)).as("restore of %s", s.source()).isTrue();
+        }
+    }
+
+    @Test
+    void pruneKilledAtRandomPointsLeavesEveryLiveSnapshotRestorable() throws Exception {
+        Path repoDir = tmp.resolve("repo");
+        Path keep = TestRepos.checkpoint(tmp.resolve("keep"), 700);
+        Files.write(keep.resolve("shards/model-00001.safetensors"), TestRepos.random(701, 4 << 20));
+        Random random = new Random(702);
+        Snapshot kept;
+        try (LocalBlobStore store = LocalBlobStore.open(repoDir); Repository repo = TestRepos.create(store)) {
+            kept = repo.backup(keep, BackupOptions.builder().tag("keep").build());
+        }
+        for (int kill = 0; kill < 4; kill++) {
+            try (LocalBlobStore store = LocalBlobStore.open(repoDir); Repository repo = TestRepos.open(store)) {
+                // garbage sharing packs with the kept snapshot's data, so that prune must repack, not just delete
+                for (int g = 0; g < 3; g++) {
+                    Path junk = TestRepos.checkpoint(tmp.resolve("junk-" + kill + "-" + g), 800 + 10 * kill + g);
+                    Files.write(junk.resolve("keep-copy.bin"), Files.readAllBytes(keep.resolve("shards/model-00001.safetensors")));
+                    repo.backup(junk);
+                }
+                repo.forget(RetentionPolicy.builder().keepTags("keep").build(), false);
+            }
+            Process child = start("prune", repoDir.toString());
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+                assertThat(awaitLine(out, "pruning")).isTrue();
+                Thread.sleep(random.nextInt(120));
+                kill(child);
+            }
+            try (LocalBlobStore store = LocalBlobStore.open(repoDir); Repository repo = TestRepos.open(store)) {
+                store.list("locks").forEach(l -> {
+                    try {
+                        store.delete(l.key()); // the killed prune's lock; it would only go stale after 30 minutes
+                    } catch (IOException e) {
+                        throw new java.io.UncheckedIOException(e);
+                    }
+                });
+                assertThat(repo.snapshots()).extracting(Snapshot::id).containsExactly(kept.id());
+                assertThat(repo.verify(kept.id(), VerifyLevel.DATA).problems()).isEmpty();
+                Path target = tmp.resolve("check-" + kill);
+                repo.restore(kept.id(), target, RestoreOptions.defaults());
+                assertThat(TestRepos.sameTree(keep, target)).isTrue();
+            }
+        }
+        try (LocalBlobStore store = LocalBlobStore.open(repoDir); Repository repo = TestRepos.open(store)) {
+            repo.prune(false); // finishes what the killed prunes left
+            assertThat(repo.verify(kept.id(), VerifyLevel.DATA).ok()).isTrue();
+        }
+    }
+
+    @Test
     void restoreKilledMidwayLeavesTheTargetAsItWas() throws Exception {
         Path repoDir = tmp.resolve("repo");
         Path source = TestRepos.checkpoint(tmp.resolve("ckpt"), 31);

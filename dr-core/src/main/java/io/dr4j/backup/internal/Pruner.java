@@ -161,29 +161,37 @@ public final class Pruner {
             return written;
         }
         byte[] plain = new byte[ctx.chunkBufferSize()];
-        byte[] read = new byte[ctx.chunkBufferSize()];
+        byte[] read = new byte[ctx.packBufferSize()];
         PackWriter out = new PackWriter(new byte[ctx.packBufferSize()], ctx.config().packSize(), Crypto.maxSealedLength(ctx.maxChunk()));
         for (int pack : packs) {
             BlobKey key = PackFormat.key(index.chunks.packId(pack));
-            List<PackFormat.Blob> blobs = new ArrayList<>(index.packBlobs.get(pack));
-            blobs.sort(Comparator.comparingInt(PackFormat.Blob::offset));
-            for (PackFormat.Blob b : blobs) {
-                if (!isLiveHere(index, live, b, pack)) {
-                    continue;
+            List<PackFormat.Blob> liveBlobs = new ArrayList<>();
+            for (PackFormat.Blob b : index.packBlobs.get(pack)) {
+                if (isLiveHere(index, live, b, pack)) {
+                    liveBlobs.add(b);
                 }
-                String where = ctx.where(key) + " blob at offset " + b.offset();
-                if (b.length() > read.length) {
-                    throw new CorruptObjectException(where + ": " + b.length() + " bytes exceeds the largest sealed chunk");
-                }
-                ctx.store().readVerified(key, b.offset(), ByteBuffer.wrap(read, 0, b.length()), view -> {
+            }
+            liveBlobs.sort(Comparator.comparingInt(PackFormat.Blob::offset));
+            long end = liveBlobs.stream().mapToLong(b -> (long) b.offset() + b.length()).max().orElse(0);
+            if (end > read.length) {
+                throw new CorruptObjectException(ctx.where(key) + ": the index places a blob at byte " + end
+                        + ", beyond any pack this repository writes");
+            }
+            String where = ctx.where(key);
+            // one read per pack; every live blob is authenticated before it is copied
+            ctx.store().readVerified(key, 0, ByteBuffer.wrap(read, 0, (int) end), view -> {
+                for (PackFormat.Blob b : liveBlobs) {
                     try {
-                        ctx.crypto().openChunkInto(b.id(), read, 0, b.length(), ctx.maxChunk(), plain, where);
-                        return true;
+                        ctx.crypto().openChunkInto(b.id(), read, b.offset(), b.length(), ctx.maxChunk(), plain,
+                                where + " blob at offset " + b.offset());
                     } catch (CorruptObjectException e) {
                         return false;
                     }
-                });
-                out.appendSealed(b.id(), read, 0, b.length(), b.plainLength(), b.flags());
+                }
+                return true;
+            });
+            for (PackFormat.Blob b : liveBlobs) {
+                out.appendSealed(b.id(), read, b.offset(), b.length(), b.plainLength(), b.flags());
                 if (out.full()) {
                     written.add(store(out));
                     out = new PackWriter(out.buffer, ctx.config().packSize(), Crypto.maxSealedLength(ctx.maxChunk()));
