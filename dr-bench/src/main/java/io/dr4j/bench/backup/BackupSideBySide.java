@@ -22,16 +22,21 @@ import java.util.stream.Stream;
 /**
  * The side-by-side backup benchmark of DESIGN §7 and issue "backup engine": on the same data and
  * local disk, in one run, full backup of the checkpoint, incremental backup of version 2 and
- * restore of version 2, for dr4j (defaults: password key, encryption, dedup, fsync'd local store),
- * {@code restic} (if installed; Debian package {@code restic}) and {@code cp -r} / {@code Files.copy}
- * as the floor. Each tool step runs as its own process under {@code /usr/bin/time} (Debian
- * package {@code time}) for peak RSS. Restored trees are checked against the source by SHA-256.
+ * restore of version 2, for dr4j as a user runs it (the {@code dr4j} CLI, {@code java -jar dr4j.jar}
+ * with the JVM's default flags; library defaults: password key, encryption, dedup, fsync'd local
+ * store, durable restore), {@code restic} (if installed; Debian package {@code restic}) and the
+ * floors {@code cp -r} and {@code cp -r && sync} (a durable copy: this disk's physical limit).
+ * Each step runs as its own process under {@code /usr/bin/time} (Debian package {@code time}) for
+ * peak RSS; the objects each dr4j step wrote (new files in the repository) and read (ranged
+ * reads, from the CLI's JSON) are reported. Restored trees are checked against the source by SHA-256.
  *
  * <pre>
  * apt-get install -y restic time
- * mvn -B -q -pl dr-bench -am package -DskipTests
- * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.backup.BackupSideBySide [--shards 8] [--shard-mib 256] [--dir /path] [--dr4j-xmx 256m]
+ * mvn -B -q -pl dr-bench,examples -am package -DskipTests
+ * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.backup.BackupSideBySide [--cli examples/target/dr4j.jar]
+ *     [--shards 8] [--shard-mib 256] [--dir /path] [--dr4j-xmx 256m] [--durability power-loss|process-crash]
  * </pre>
+ * Without {@code --cli} the dr4j steps run {@link Dr4jStep} (the library, default flags).
  */
 public final class BackupSideBySide {
 
@@ -43,10 +48,15 @@ public final class BackupSideBySide {
     private final String jar;
 
     private final String dr4jXmx;
+    private final Path cli;
+    private final String durability;
+    private final Map<String, Long> objects = new LinkedHashMap<>();
 
-    private BackupSideBySide(Path dir, String dr4jXmx) {
+    private BackupSideBySide(Path dir, String dr4jXmx, Path cli, String durability) {
         this.dir = dir;
         this.dr4jXmx = dr4jXmx;
+        this.cli = cli;
+        this.durability = durability;
         this.jar = System.getProperty("java.class.path");
     }
 
@@ -55,19 +65,26 @@ public final class BackupSideBySide {
         long shardMiB = 256;
         String dr4jXmx = null;
         Path dir = null;
+        Path cli = Files.isRegularFile(Path.of("examples/target/dr4j.jar")) ? Path.of("examples/target/dr4j.jar") : null;
+        String durability = "power-loss";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--shards" -> shards = Integer.parseInt(args[++i]);
                 case "--shard-mib" -> shardMiB = Long.parseLong(args[++i]);
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--dr4j-xmx" -> dr4jXmx = args[++i];
+                case "--cli" -> cli = Path.of(args[++i]);
+                case "--library" -> cli = null;
+                case "--durability" -> durability = args[++i];
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         if (dir == null) {
             dir = Files.createTempDirectory(Path.of(System.getProperty("user.dir")), "dr4j-side-by-side");
         }
-        new BackupSideBySide(dir, dr4jXmx).run(new CheckpointWorkload(shards, shardMiB << 20, 20261126L));
+        System.out.println("dr4j runs as " + (cli == null ? "the library (Dr4jStep)" : "the CLI " + cli.toAbsolutePath())
+                + (dr4jXmx == null ? " with the JVM's default flags" : " with -Xmx" + dr4jXmx));
+        new BackupSideBySide(dir, dr4jXmx, cli == null ? null : cli.toAbsolutePath(), durability).run(new CheckpointWorkload(shards, shardMiB << 20, 20261126L));
     }
 
     private void run(CheckpointWorkload workload) throws Exception {
@@ -81,6 +98,8 @@ public final class BackupSideBySide {
 
         // full backup
         rows.add(timed("cp -r", "full", total, List.of("cp", "-r", src.toString(), dir.resolve("cp-full").toString())));
+        deleteTree(dir.resolve("cp-full"));
+        rows.add(timed("cp -r && sync", "full", total, List.of("sh", "-c", "cp -r '" + src + "' '" + dir.resolve("cp-full") + "' && sync")));
         long t0 = System.nanoTime();
         copyTree(src, dir.resolve("files-copy"));
         rows.add(new Row("Files.copy", "full", (System.nanoTime() - t0) / 1e9, total, -1, "in-process"));
@@ -110,6 +129,9 @@ public final class BackupSideBySide {
         String expected = treeHash(src);
         deleteTree(dir.resolve("cp-full"));
         rows.add(timed("cp -r", "restore", total, List.of("cp", "-r", src.toString(), dir.resolve("cp-restore").toString())));
+        deleteTree(dir.resolve("cp-restore"));
+        rows.add(timed("cp -r && sync", "restore", total, List.of("sh", "-c", "cp -r '" + src + "' '" + dir.resolve("cp-restore")
+                + "' && sync")));
         deleteTree(dir.resolve("cp-restore"));
         if (restic) {
             Path target = dir.resolve("restic-restore");
@@ -142,23 +164,55 @@ public final class BackupSideBySide {
         }
         System.out.printf("%nbytes changed in v2: %d; stored for v2: dr4j %d (%.2fx)%s%n", changed, dr4jV2, dr4jV2 / (double) changed,
                 resticV2 > 0 ? String.format(", restic %d (%.2fx)", resticV2, resticV2 / (double) changed) : "");
+        objects.forEach((step, n) -> System.out.printf("dr4j objects %s: %d%n", step, n));
     }
 
+    private static final String PASSWORD = "side-by-side benchmark";
+
     private Row dr4j(String step, long bytes, String... args) throws Exception {
+        Path repo = Path.of(args[1]);
+        long before = countFiles(repo);
+        Row row = timed("dr4j", step, bytes, dr4jCommand(args), Map.of("DR4J_PASSWORD", PASSWORD));
+        objects.put(step + " written", countFiles(repo) - before);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"storeReads\"\\s*:\\s*(\\d+)").matcher(row.note());
+        if (m.find()) {
+            objects.put(step + " read (ranged reads)", Long.parseLong(m.group(1)));
+        }
+        return row;
+    }
+
+    /** The command of one dr4j step: the CLI as a user types it, or the library through {@link Dr4jStep}. */
+    private List<String> dr4jCommand(String... args) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
         if (dr4jXmx != null) {
             command.add("-Xmx" + dr4jXmx);
         }
-        command.addAll(List.of("-cp", jar, Dr4jStep.class.getName()));
-        command.addAll(List.of(args));
-        return timed("dr4j", step, bytes, command);
+        if (cli == null) {
+            command.addAll(List.of("-cp", jar, Dr4jStep.class.getName()));
+            command.addAll(List.of(args));
+            return command;
+        }
+        command.addAll(List.of("-jar", cli.toString()));
+        switch (args[0]) {
+            case "init" -> command.addAll(List.of("init", "-r", args[1]));
+            case "backup" -> command.addAll(List.of("backup", "-r", args[1], "--json", args[2]));
+            case "restore" -> command.addAll(List.of("restore", "-r", args[1], "--json", "--durability", durability, "latest", args[2]));
+            default -> throw new IllegalArgumentException(args[0]);
+        }
+        return command;
     }
 
     private void runDr4j(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", jar, Dr4jStep.class.getName()));
-        command.addAll(List.of(args));
-        run(command, Map.of());
+        run(dr4jCommand(args), Map.of("DR4J_PASSWORD", PASSWORD));
+    }
+
+    private static long countFiles(Path root) throws IOException {
+        if (!Files.exists(root)) {
+            return 0;
+        }
+        try (Stream<Path> walk = Files.walk(root)) {
+            return walk.filter(Files::isRegularFile).filter(p -> !root.relativize(p).toString().startsWith("locks")).count();
+        }
     }
 
     private Row timed(String tool, String step, long bytes, List<String> command) throws Exception {
@@ -179,8 +233,9 @@ public final class BackupSideBySide {
         double seconds = (System.nanoTime() - start) / 1e9;
         long kib = time ? Long.parseLong(Files.readString(rss).trim().lines().reduce((a, b) -> b).orElse("-1").trim()) : -1;
         Files.deleteIfExists(rss);
-        String note = out.lines().filter(l -> l.startsWith("RESULT")).findFirst().orElse("");
-        System.out.printf("%-8s %-12s %7.2f s %s%n", tool, step, seconds, note);
+        String note = out.lines().filter(l -> l.startsWith("RESULT") || l.contains("storeReads")).findFirst()
+                .orElse(out.lines().filter(l -> l.startsWith("{")).findFirst().orElse(""));
+        System.out.printf("%-8s %-12s %7.2f s %s%n", tool, step, seconds, note.length() > 160 ? note.substring(0, 160) : note);
         return new Row(tool, step, seconds, bytes, kib, note);
     }
 

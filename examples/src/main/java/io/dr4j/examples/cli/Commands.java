@@ -131,6 +131,11 @@ final class Commands {
         @Option(names = "--no-delta", description = "Download every chunk even if the target already holds it.")
         boolean noDelta;
 
+        @Option(names = "--durability", paramLabel = "LEVEL", defaultValue = "power-loss",
+                description = "power-loss (default): fsync the new tree before swapping it in, so a finished restore survives "
+                        + "a power cut; process-crash: no fsync, atomic only against a killed process (faster, for scratch restores).")
+        String durability;
+
         @Option(names = "--tag", paramLabel = "TAG", description = "With 'latest': only snapshots with this tag.")
         List<String> tags = new ArrayList<>();
 
@@ -142,8 +147,14 @@ final class Commands {
             try (BlobStore store = openStore(false); Repository repo = openRepository(store);
                     ProgressBar bar = progressBar("restore")) {
                 SnapshotId id = resolve(repo, snapshot, filter(tags, labels));
+                RestoreOptions.Durability level = switch (durability) {
+                    case "power-loss" -> RestoreOptions.Durability.POWER_LOSS;
+                    case "process-crash" -> RestoreOptions.Durability.PROCESS_CRASH;
+                    default -> throw new IllegalArgumentException("--durability must be power-loss or process-crash, not '"
+                            + durability + "'");
+                };
                 RestoreResult r = repo.restore(id, target, RestoreOptions.builder().replaceExisting(replace).delta(!noDelta)
-                        .progress(listener(bar)).build());
+                        .durability(level).progress(listener(bar)).build());
                 bar.finish();
                 if (json) {
                     Map<String, Object> m = new LinkedHashMap<>();
@@ -154,6 +165,7 @@ final class Commands {
                     m.put("bytesDownloaded", r.bytesDownloaded());
                     m.put("bytesReused", r.bytesReused());
                     m.put("durationMillis", r.duration().toMillis());
+                    m.put("storeReads", r.storeReads());
                     printJson(m);
                 } else {
                     root.out.printf("restored snapshot %s to %s: %d files, %s (%s downloaded, %s reused) in %s, %s%n",
@@ -340,7 +352,8 @@ final class Commands {
         }
     }
 
-    @Command(name = "prune", description = "Delete chunks no snapshot references (older than the grace period).")
+    @Command(name = "prune", description = "Free the space of chunks no snapshot references (older than the grace period): "
+            + "delete unreferenced packs, repack partly referenced ones.")
     static final class Prune extends RepoCommand {
         @Option(names = {"-n", "--dry-run"}, description = "Only show what would be deleted.")
         boolean dryRun;
@@ -367,13 +380,17 @@ final class Commands {
         m.put("deletedChunks", r.deletedChunks());
         m.put("deletedBytes", r.deletedBytes());
         m.put("youngUnreferencedChunks", r.youngUnreferencedChunks());
+        m.put("packsDeleted", r.packsDeleted());
+        m.put("packsRepacked", r.packsRepacked());
+        m.put("packsWritten", r.packsWritten());
         return m;
     }
 
     static void printPrune(java.io.PrintStream out, PruneResult r) {
-        out.printf("%s %d unreferenced chunks (%s); %d snapshots reference %d chunks; %d young chunks kept%n",
-                r.dryRun() ? "would delete" : "deleted", r.deletedChunks(), Units.bytes(r.deletedBytes()), r.snapshots(),
-                r.referencedChunks(), r.youngUnreferencedChunks());
+        out.printf("%s %d unreferenced chunks, freeing %s (%d packs deleted, %d repacked into %d new); %d snapshots reference "
+                        + "%d chunks; %d young chunks kept%n",
+                r.dryRun() ? "would delete" : "deleted", r.deletedChunks(), Units.bytes(r.deletedBytes()), r.packsDeleted(),
+                r.packsRepacked(), r.packsWritten(), r.snapshots(), r.referencedChunks(), r.youngUnreferencedChunks());
     }
 
     @Command(name = "drill", description = "Run a DR drill: restore the newest snapshot into scratch space, verify it, "
