@@ -69,6 +69,7 @@ class ReplicatedRepositoryTest {
              Repository repo = TestRepos.create(store)) {
             c.down();
             Snapshot s = repo.backup(TestRepos.checkpoint(tmp.resolve("ckpt"), 42));
+            store.awaitBackground(java.time.Duration.ofSeconds(30)); // the writes owed to c are recorded in the background
             c.clearFaults();
             store.repair();
             assertThat(store.verifyConsistency().consistent()).isTrue();

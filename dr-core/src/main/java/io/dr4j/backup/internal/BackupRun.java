@@ -139,7 +139,7 @@ public final class BackupRun {
             Manifest.Entry previous = parentFiles.get(f.path());
             if (!options.rereadUnchanged() && previous != null && previous.entry().type() == SnapshotEntry.Type.FILE
                     && previous.entry().size() == f.size() && previous.entry().modified().equals(f.modified())
-                    && previous.entry().mode().equals(f.mode())) {
+                    && previous.entry().mode().equals(f.mode()) && allStored(previous)) {
                 unchanged++;
                 reusedChunks.addAndGet(previous.chunks().size());
             } else {
@@ -189,6 +189,21 @@ public final class BackupRun {
         Snapshot snapshot = new Snapshot(id, start, ctx.options().host(), source.toAbsolutePath().normalize().toString(),
                 options.tags(), options.labels(), parent.map(p -> p.snapshot().id()), views, stats);
         return new Manifest(snapshot, entries);
+    }
+
+    /**
+     * Whether every chunk of a parent's file is still in a pack the store holds: an unchanged file
+     * is only skipped when its old chunk list can still be restored, so a lost pack heals with the
+     * next backup instead of being referenced again.
+     */
+    private boolean allStored(Manifest.Entry previous) {
+        for (ChunkRef c : previous.chunks()) {
+            int e = index.chunks.find(c.id());
+            if (e < 0 || index.chunks.pack(e) == ChunkIndex.PENDING) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private List<Found> scan() {

@@ -17,14 +17,15 @@ import java.util.Map;
  * 4 plain length, 1 flags) plus 4 to 8 bytes of table (load factor kept between 0.25 and 0.5),
  * so at most 57 bytes per chunk, plus 32 bytes and a map entry per pack. One million chunks
  * (about 256 GiB of checkpoints at the default chunk size) cost about 57 MB; the table briefly
- * doubles while it grows. Measured by {@code io.dr4j.bench.backup.IndexMemory}.
+ * doubles while it grows. Measured by {@code io.dr4j.bench.backup.IndexMemory}. Public only for that
+ * benchmark; not an API.
  *
  * <p>The first location added for an id wins; later ones (the same chunk stored by two
  * concurrent backups) are ignored, since either copy serves. Pack number {@link #PENDING} marks
  * a chunk claimed by a running backup whose pack is not yet written. Thread-safe (synchronized;
  * contention is one lookup per chunk).
  */
-final class ChunkIndex {
+public final class ChunkIndex {
 
     /** Pack number of a chunk claimed but not yet stored. */
     static final int PENDING = -1;
@@ -43,8 +44,18 @@ final class ChunkIndex {
     private final List<byte[]> packIds = new ArrayList<>();
     private final Map<String, Integer> packNumbers = new HashMap<>();
 
+    /** An empty index. */
+    public ChunkIndex() {
+    }
+
+    /** The bytes held by the index's arrays (pages, table, pack ids), excluding object headers: what the javadoc's bound counts. */
+    public synchronized long residentBytes() {
+        long pages = (long) ids.size() * PAGE * (ChunkId.LENGTH + 4 * 4 + 1);
+        return pages + 4L * table.length + (long) packIds.size() * (PackFormat.ID_LENGTH + 64);
+    }
+
     /** The number of a pack, adding it if new. */
-    synchronized int pack(byte[] packId) {
+    public synchronized int pack(byte[] packId) {
         String hex = PackFormat.hex(packId);
         Integer n = packNumbers.get(hex);
         if (n != null) {
@@ -63,12 +74,12 @@ final class ChunkIndex {
         return packIds.size();
     }
 
-    synchronized int size() {
+    public synchronized int size() {
         return size;
     }
 
     /** The entry number of {@code id}, or -1. */
-    synchronized int find(ChunkId id) {
+    public synchronized int find(ChunkId id) {
         byte[] b = id.unsafeBytes();
         int mask = table.length - 1;
         for (int slot = hash(b, 0) & mask; ; slot = (slot + 1) & mask) {
@@ -87,7 +98,7 @@ final class ChunkIndex {
      *
      * @return true if it was added
      */
-    synchronized boolean add(ChunkId id, int pack, int offset, int length, int plainLength, int blobFlags) {
+    public synchronized boolean add(ChunkId id, int pack, int offset, int length, int plainLength, int blobFlags) {
         byte[] b = id.unsafeBytes();
         int mask = table.length - 1;
         int slot = hash(b, 0) & mask;

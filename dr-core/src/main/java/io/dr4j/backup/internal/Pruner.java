@@ -43,6 +43,12 @@ public final class Pruner {
         ChunkIndex live = new ChunkIndex();
         manifests.forEach(m -> m.entries().forEach(e -> e.chunks().forEach(c -> live.claim(c.id()))));
         RepositoryIndex index = RepositoryIndex.load(ctx, true);
+        if (!index.missingPacks.isEmpty()) {
+            String hex = index.missingPacks.iterator().next();
+            throw new CorruptObjectException("prune of " + ctx.store().name() + " refused: " + index.missingPacks.size()
+                    + " pack(s) that index files name are missing from the store (e.g. packs/" + hex.substring(0, 2) + "/" + hex
+                    + "); back up again (lost chunks are stored anew) or repair the repository first; nothing was deleted");
+        }
         if (!index.damaged.isEmpty()) {
             throw new CorruptObjectException("prune of " + ctx.store().name() + " refused: " + index.damaged.size()
                     + " index file(s) are damaged (" + index.damaged.get(0) + "); nothing was deleted");

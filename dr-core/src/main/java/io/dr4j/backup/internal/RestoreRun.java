@@ -36,6 +36,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 
@@ -68,6 +69,7 @@ public final class RestoreRun {
     private final AtomicLong storeReads = new AtomicLong();
     private final boolean durable;
     private RepositoryIndex index;
+    private BufferPool plainPool;
 
     public RestoreRun(Context ctx, Manifest manifest, Path target, RestoreOptions options) {
         this.ctx = ctx;
@@ -469,7 +471,7 @@ public final class RestoreRun {
                     .add(new Needed(id, index.chunks.offset(e), index.chunks.length(e), index.chunks.plainLength(e), targets));
         }
         BufferPool rangePool = new BufferPool(ctx.packBufferSize(), rangeBuffers(ctx));
-        BufferPool plainPool = new BufferPool(ctx.chunkBufferSize(), rangePool.capacity());
+        plainPool = new BufferPool(ctx.chunkBufferSize(), rangePool.capacity() * ctx.options().workers());
         List<CompletableFuture<Void>> futures = new ArrayList<>();
         try {
             for (Map.Entry<Integer, List<Needed>> pack : byPack.entrySet()) {
@@ -539,41 +541,30 @@ public final class RestoreRun {
     private void fetchRange(Range range, byte[] buffer, byte[] plain) {
         io.dr4j.storage.BlobKey key = PackFormat.key(index.chunks.packId(range.pack()));
         boolean[] written = new boolean[range.blobs().size()];
-        CorruptObjectException[] rejected = new CorruptObjectException[1];
-        IOException[] writeFailure = new IOException[1];
+        AtomicReference<CorruptObjectException> rejected = new AtomicReference<>();
+        AtomicReference<IOException> writeFailure = new AtomicReference<>();
         try {
             storeReads.incrementAndGet();
             ctx.store().readVerified(key, range.start(), ByteBuffer.wrap(buffer, 0, range.length()), view -> {
-                for (int i = 0; i < written.length; i++) {
-                    if (written[i]) {
-                        continue; // a retry from another copy: what passed is already in place
-                    }
-                    Needed n = range.blobs().get(i);
-                    String where = ctx.where(key) + " blob at offset " + n.offset() + " (chunk " + n.id().hex().substring(0, 16)
-                            + "…, needed by '" + n.uses().get(0).out().entry.entry().path() + "')";
-                    int length;
-                    try {
-                        length = ctx.crypto().openChunkInto(n.id(), buffer, (int) (n.offset() - range.start()), n.length(),
-                                ctx.maxChunk(), plain, where);
-                    } catch (CorruptObjectException e) {
-                        rejected[0] = e;
-                        return false;
-                    }
-                    if (length != n.plainLength()) {
-                        rejected[0] = new CorruptObjectException(where + ": holds " + length + " bytes, the snapshot says "
-                                + n.plainLength());
-                        return false;
-                    }
-                    try {
-                        writeUses(n.uses(), plain, length);
-                    } catch (IOException e) {
-                        writeFailure[0] = e;
-                        return true; // the copy was fine; the target failed
-                    }
-                    downloaded.addAndGet(length);
-                    written[i] = true;
+                // the range's blobs are opened in parallel: one read per pack, every core busy
+                int parts = Math.max(1, Math.min(ctx.options().workers(), written.length / 4));
+                List<CompletableFuture<Boolean>> others = new ArrayList<>();
+                for (int part = 1; part < parts; part++) {
+                    int p = part;
+                    others.add(CompletableFuture.supplyAsync(() -> {
+                        byte[] own = plainPool.take(pipeline::stopped);
+                        try {
+                            return openPart(range, key, buffer, own, written, p, parts, rejected, writeFailure);
+                        } finally {
+                            plainPool.give(own);
+                        }
+                    }, ctx.cpu()));
                 }
-                return true;
+                boolean ok = openPart(range, key, buffer, plain, written, 0, parts, rejected, writeFailure);
+                for (CompletableFuture<Boolean> f : others) {
+                    ok &= f.join();
+                }
+                return ok;
             });
         } catch (NoSuchFileException e) {
             throw new CorruptObjectException(ctx.where(key) + ": pack is missing (needed by '"
@@ -583,16 +574,55 @@ public final class RestoreRun {
             throw new CorruptObjectException(ctx.where(key) + ": pack is truncated: it ends inside bytes [" + range.start() + ", "
                     + (range.start() + range.length()) + ") that the index places in it (" + e.getMessage() + "); nothing was restored", e);
         } catch (io.dr4j.storage.PermanentBlobStoreException e) {
-            if (rejected[0] != null) {
-                throw new CorruptObjectException(rejected[0].getMessage() + "; nothing was restored", e);
+            if (rejected.get() != null) {
+                throw new CorruptObjectException(rejected.get().getMessage() + "; nothing was restored", e);
             }
             throw new UncheckedIOException(e);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        if (writeFailure[0] != null) {
-            throw new UncheckedIOException("writing the restored files failed: " + writeFailure[0].getMessage(), writeFailure[0]);
+        if (writeFailure.get() != null) {
+            throw new UncheckedIOException("writing the restored files failed: " + writeFailure.get().getMessage(), writeFailure.get());
         }
+    }
+
+    /**
+     * Opens, checks and writes the blobs {@code part, part + parts, …} of a range that are not yet
+     * written; false if one fails authentication (its copy is bad: the store may try another).
+     */
+    private boolean openPart(Range range, io.dr4j.storage.BlobKey key, byte[] buffer, byte[] plain, boolean[] written, int part,
+            int parts, AtomicReference<CorruptObjectException> rejected, AtomicReference<IOException> writeFailure) {
+        boolean ok = true;
+        for (int i = part; i < written.length; i += parts) {
+            if (written[i] || pipeline.stopped()) {
+                continue; // a retry from another copy: what passed is already in place
+            }
+            Needed n = range.blobs().get(i);
+            String where = ctx.where(key) + " blob at offset " + n.offset() + " (chunk " + n.id().hex().substring(0, 16)
+                    + "…, needed by '" + n.uses().get(0).out().entry.entry().path() + "')";
+            int length;
+            try {
+                length = ctx.crypto().openChunkInto(n.id(), buffer, (int) (n.offset() - range.start()), n.length(),
+                        ctx.maxChunk(), plain, where);
+                if (length != n.plainLength()) {
+                    throw new CorruptObjectException(where + ": holds " + length + " bytes, the snapshot says " + n.plainLength());
+                }
+            } catch (CorruptObjectException e) {
+                rejected.compareAndSet(null, e);
+                ok = false;
+                continue;
+            }
+            try {
+                writeUses(n.uses(), plain, length);
+            } catch (IOException e) {
+                writeFailure.compareAndSet(null, e); // the copy was fine; the target failed
+                pipeline.fail(new UncheckedIOException("writing the restored files failed: " + e.getMessage(), e));
+                return ok;
+            }
+            downloaded.addAndGet(length);
+            written[i] = true;
+        }
+        return ok;
     }
 
     /** Reads a chunk from the old target into {@code buffer}; true if it is there and matches its id. */
