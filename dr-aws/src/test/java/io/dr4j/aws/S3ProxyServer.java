@@ -121,7 +121,7 @@ final class S3ProxyServer implements AutoCloseable, BeforeAllCallback, AfterAllC
     }
 
     /** A store builder for {@code bucket} on this server, configured as S3Proxy needs. */
-    S3BlobStore.Builder storeBuilder(String bucket) {
+    S3BlobStoreBuilder storeBuilder(String bucket) {
         return S3BlobStore.builder(bucket)
                 .endpoint(endpoint())
                 .pathStyle(true)

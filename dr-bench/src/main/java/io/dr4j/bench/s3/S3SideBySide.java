@@ -230,7 +230,7 @@ public final class S3SideBySide {
     private double[] dr4j(boolean forceMd5) throws Exception {
         Path out = freshDir("out-dr4j");
         double[] times;
-        S3BlobStore.Builder builder = S3BlobStore.builder(BUCKET)
+        io.dr4j.aws.S3BlobStoreBuilder builder = S3BlobStore.builder(BUCKET)
                 .endpoint(endpoint).pathStyle(true).s3Compatible(true).conditionalPuts(false)
                 .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
                 .keyPrefix("dr4j").partSize(partSize).concurrency(dr4jConcurrency);
