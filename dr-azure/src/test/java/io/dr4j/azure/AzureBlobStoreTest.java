@@ -68,7 +68,7 @@ class AzureBlobStoreTest extends BlobStoreContract {
         return c;
     }
 
-    private AzureBlobStore.Builder smallBlocks(BlobContainerClient c) {
+    private AzureBlobStoreBuilder smallBlocks(BlobContainerClient c) {
         return AzureBlobStore.builder()
                 .connectionString(azurite.connectionString(), c.getBlobContainerName())
                 .blockSize(MIB)
@@ -131,7 +131,7 @@ class AzureBlobStoreTest extends BlobStoreContract {
         byte[] data = randomBytes(22, MIB);
         store.put(key("single"), data);
         var props = container.getBlobClient("single").getProperties();
-        assertThat(props.getContentMd5()).isEqualTo(AzureBlobStore.md5(data, 0, data.length));
+        assertThat(props.getContentMd5()).isEqualTo(io.dr4j.storage.transfer.ContentMd5.of(data, 0, data.length));
         assertThat(blob("single").listBlocks(BlockListType.COMMITTED).getCommittedBlocks()).isEmpty();
     }
 
@@ -146,7 +146,7 @@ class AzureBlobStoreTest extends BlobStoreContract {
         assertThat(store.getBytes(key("files/small"))).isEqualTo(data);
         assertThat(store.getBytes(key("files/empty"))).isEmpty();
         assertThat(container.getBlobClient("files/small").getProperties().getContentMd5())
-                .isEqualTo(AzureBlobStore.md5(data, 0, data.length));
+                .isEqualTo(io.dr4j.storage.transfer.ContentMd5.of(data, 0, data.length));
         assertThat(blob("files/small").listBlocks(BlockListType.COMMITTED).getCommittedBlocks()).isEmpty();
     }
 
