@@ -2,6 +2,7 @@ package io.dr4j.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
@@ -322,22 +323,7 @@ public abstract class BlobStoreContract {
     @Test
     void listingPagesThroughMoreThanAThousandKeys() throws Exception {
         int count = paginationKeyCount();
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            List<Future<?>> puts = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                String k = String.format("many/%05d", i);
-                puts.add(pool.submit(() -> {
-                    store.put(key(k), k.getBytes(StandardCharsets.UTF_8));
-                    return null;
-                }));
-            }
-            for (Future<?> f : puts) {
-                f.get();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        putMany("many/%05d", count);
         store.put(key("other/x"), new byte[] {1});
         Set<String> listed = listKeys("many");
         assertThat(listed).hasSize(count);
@@ -348,13 +334,55 @@ public abstract class BlobStoreContract {
         assertThat(listKeys("")).hasSize(count + 1);
     }
 
+    /**
+     * A lazy listing fetches later pages (or walks later directories) only as the stream is
+     * consumed, so keys deleted after the first element was taken, and before the listing reached
+     * them, are not listed. An eager listing (everything fetched by {@code list} itself) still
+     * returns them and fails here. The keys deleted are the last ones in key order, beyond the
+     * first page of any paged backend (see {@link #paginationKeyCount()}); each key sits in its own
+     * directory, so a file-system walk reaches a directory that is empty by then.
+     */
     @Test
-    void listingIsLazy() throws IOException {
-        for (int i = 0; i < 20; i++) {
-            store.put(key("lazy/" + i), new byte[] {(byte) i});
-        }
+    void listingIsLazy() throws Exception {
+        int count = paginationKeyCount();
+        int deleted = 20;
+        putMany("lazy/%05d/x", count);
+        Set<String> listed = new HashSet<>();
+        Set<String> gone = new HashSet<>();
         try (Stream<BlobInfo> listing = store.list("lazy")) {
-            assertThat(listing.limit(3).count()).isEqualTo(3);
+            java.util.Iterator<BlobInfo> it = listing.iterator();
+            String first = it.next().key().value();
+            listed.add(first);
+            for (int i = count - deleted; i < count; i++) {
+                String k = String.format("lazy/%05d/x", i);
+                if (!k.equals(first)) {
+                    store.delete(key(k));
+                    gone.add(k);
+                }
+            }
+            it.forEachRemaining(info -> listed.add(info.key().value()));
+        }
+        assertThat(listed).as("keys deleted before the listing reached them").doesNotContainAnyElementsOf(gone);
+        assertThat(listed).hasSize(count - gone.size());
+    }
+
+    /** Puts {@code count} small objects named by {@code format} (with the index) in parallel. */
+    protected void putMany(String format, int count) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> puts = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                String k = String.format(format, i);
+                puts.add(pool.submit(() -> {
+                    store.put(key(k), k.getBytes(StandardCharsets.UTF_8));
+                    return null;
+                }));
+            }
+            for (Future<?> f : puts) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 
@@ -412,9 +440,8 @@ public abstract class BlobStoreContract {
 
     @Test
     void concurrentPutIfAbsentHasExactlyOneWinnerWhenDeclared() throws Exception {
-        if (!store.supportsConditionalPut()) {
-            return; // capability not declared: putIfAbsent is documented as best effort
-        }
+        // not declared: putIfAbsent is documented as best effort, and the test does not apply
+        assumeTrue(store.supportsConditionalPut(), "the store does not declare CONDITIONAL_PUT");
         int writers = 8;
         ExecutorService pool = Executors.newFixedThreadPool(writers);
         try {
@@ -527,6 +554,76 @@ public abstract class BlobStoreContract {
             assertThat(store.getBytes(key("indep/" + (i % 3) + "/" + i))).isEqualTo(randomBytes(i, 100 + i));
         }
         assertThat(listKeys("indep")).isEqualTo(written);
+    }
+
+    /**
+     * The prefix under which a store that declares {@link Capability#OBJECT_LOCK} writes locked
+     * objects; a subclass whose store declares it must say where.
+     */
+    protected String lockedPrefix() {
+        throw new AssertionError(store.name() + " declares OBJECT_LOCK: override lockedPrefix() to name the locked prefix");
+    }
+
+    /**
+     * The prefix that a store declaring {@link Capability#STORAGE_TIERS} writes to a tier other
+     * than its default; a subclass whose store declares it must say where.
+     */
+    protected String tieredPrefix() {
+        throw new AssertionError(store.name() + " declares STORAGE_TIERS: override tieredPrefix() to name the tiered prefix");
+    }
+
+    /**
+     * The tier the server reports for {@code key} (read outside the SPI, e.g. with the SDK), or
+     * empty if the backend has no tier to report. Used to check that a declared tier is applied.
+     */
+    protected java.util.Optional<String> tierOf(BlobKey key) throws IOException {
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * A store that declares {@link Capability#OBJECT_LOCK} never writes a lockable object
+     * unlocked: either the object is written and then can be neither replaced nor deleted, or the
+     * put is refused as permanent (the server cannot lock) and nothing is written.
+     */
+    @Test
+    void lockedObjectsAreImmutableOrRefusedWhenDeclared() throws IOException {
+        assumeTrue(store.capabilities().contains(Capability.OBJECT_LOCK), "the store does not declare OBJECT_LOCK");
+        BlobKey locked = key(lockedPrefix() + "/manifest-1");
+        byte[] data = "immutable".getBytes(StandardCharsets.UTF_8);
+        try {
+            store.put(locked, data);
+        } catch (PermanentBlobStoreException refused) {
+            assertThat(store.find(locked)).as("a refused locked put writes nothing").isEmpty();
+            return;
+        }
+        assertThatThrownBy(() -> store.put(locked, new byte[] {1})).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> store.delete(locked)).isInstanceOf(IOException.class);
+        assertThat(store.getBytes(locked)).isEqualTo(data);
+        BlobKey free = key("unlocked/x");
+        store.put(free, data);
+        store.delete(free);
+        assertThat(store.find(free)).isEmpty();
+    }
+
+    /**
+     * A store that declares {@link Capability#STORAGE_TIERS} places objects under its tiered
+     * prefix in another tier than the rest, and they behave as any object (put, stat, list, read).
+     */
+    @Test
+    void tieredObjectsRoundTripInTheirTierWhenDeclared() throws IOException {
+        assumeTrue(store.capabilities().contains(Capability.STORAGE_TIERS), "the store does not declare STORAGE_TIERS");
+        BlobKey tiered = key(tieredPrefix() + "/s1");
+        BlobKey plain = key("untiered/s1");
+        byte[] data = randomBytes(77, 4096);
+        store.put(tiered, data);
+        store.put(plain, data);
+        assertThat(store.getBytes(tiered)).isEqualTo(data);
+        assertThat(store.stat(tiered).size()).isEqualTo(data.length);
+        assertThat(listKeys(tieredPrefix())).contains(tiered.value());
+        java.util.Optional<String> tier = tierOf(tiered);
+        if (tier.isPresent()) {
+            assertThat(tier).as("tier of " + tiered).isNotEqualTo(tierOf(plain));
+        }
     }
 
     @Test
