@@ -36,7 +36,30 @@ class S3BlobStoreTest extends BlobStoreContract {
     protected BlobStore newStore() {
         bucket = server.newBucket();
         return server.storeBuilder(bucket).keyPrefix("dr4j/test").partSize(PART).concurrency(4)
-                .listPageSize(LIST_PAGE).build();
+                .listPageSize(LIST_PAGE)
+                .storageClass(TIERED, S3StorageClass.STANDARD_IA)
+                .objectLock(LOCKED, S3ObjectLockMode.GOVERNANCE, java.time.Duration.ofDays(1))
+                .build();
+    }
+
+    /** Prefixes for the contract's capability tests; S3Proxy cannot lock, so locked puts are refused. */
+    private static final String TIERED = "cold";
+    private static final String LOCKED = "locked";
+
+    @Override
+    protected String tieredPrefix() {
+        return TIERED;
+    }
+
+    @Override
+    protected String lockedPrefix() {
+        return LOCKED;
+    }
+
+    @Override
+    protected java.util.Optional<String> tierOf(io.dr4j.storage.BlobKey key) {
+        var head = s3().headObject(b -> b.bucket(bucket).key("dr4j/test/" + key.value()));
+        return java.util.Optional.ofNullable(head.storageClassAsString()).filter(c -> !c.equals("STANDARD"));
     }
 
     /** Pages of 100 keys: the pagination test then crosses pages with a few hundred puts instead of 1,050. */

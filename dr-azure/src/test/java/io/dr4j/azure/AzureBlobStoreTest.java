@@ -88,7 +88,30 @@ class AzureBlobStoreTest extends BlobStoreContract {
     @Override
     protected BlobStore newStore() {
         container = newContainer();
-        return smallBlocks(container).build();
+        return smallBlocks(container)
+                .accessTier(TIERED, AzureAccessTier.COOL)
+                .immutable(LOCKED, Immutability.retainFor(Duration.ofDays(1)))
+                .build();
+    }
+
+    /** Prefixes for the contract's capability tests; Azurite has no version-level immutability, so locked puts are refused. */
+    private static final String TIERED = "cold";
+    private static final String LOCKED = "locked";
+
+    @Override
+    protected String tieredPrefix() {
+        return TIERED;
+    }
+
+    @Override
+    protected String lockedPrefix() {
+        return LOCKED;
+    }
+
+    @Override
+    protected java.util.Optional<String> tierOf(io.dr4j.storage.BlobKey key) {
+        AccessTier tier = container.getBlobClient(key.value()).getProperties().getAccessTier();
+        return java.util.Optional.ofNullable(tier).map(AccessTier::toString).filter(t -> !t.equalsIgnoreCase("Hot"));
     }
 
     private BlockBlobClient blob(String name) {
@@ -96,8 +119,9 @@ class AzureBlobStoreTest extends BlobStoreContract {
     }
 
     @Test
-    void declaresConditionalPutOnly() {
-        assertThat(store.capabilities()).containsExactly(Capability.CONDITIONAL_PUT);
+    void declaresConditionalPutAndTheConfiguredTierAndLock() {
+        assertThat(store.capabilities()).containsExactlyInAnyOrder(Capability.CONDITIONAL_PUT, Capability.STORAGE_TIERS,
+                Capability.OBJECT_LOCK);
         assertThat(store.supportsConditionalPut()).isTrue();
     }
 
