@@ -16,6 +16,7 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -56,7 +57,6 @@ final class QuorumWriter {
     private final ExecutorService executor;
     private final ScheduledExecutorService scheduler;
     private final int writeQuorum;
-    private final long writeTimeoutNanos;
     private final AtomicLong backgroundBytes = new AtomicLong();
     private final AtomicInteger backgroundWrites = new AtomicInteger();
 
@@ -74,7 +74,16 @@ final class QuorumWriter {
         this.executor = r.executor;
         this.scheduler = r.scheduler;
         this.writeQuorum = r.writeQuorum;
-        this.writeTimeoutNanos = r.options.writeTimeout().toNanos();
+    }
+
+    /**
+     * How long to block before looking at the clock again: the time left until {@code deadline}
+     * by the store's {@link Clock} (the one time source, which tests move by hand), in slices of
+     * at most 50 ms so that a clock moved by a test is noticed.
+     */
+    static long waitSlice(Instant deadline, Clock clock) {
+        long left = Duration.between(clock.instant(), deadline).toNanos();
+        return Math.max(1, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
     }
 
     /** Cancels every background write (at close, after waiting for them). */
@@ -217,11 +226,11 @@ final class QuorumWriter {
                 w.run(); // completes at once as cancelled, releasing its reference
             }
         }
-        long deadline = System.nanoTime() + writeTimeoutNanos;
+        Instant deadline = clock.instant().plus(options.writeTimeout());
         boolean reached;
         boolean interrupted = false;
         try {
-            reached = round.await(writeQuorum, deadline);
+            reached = round.await(writeQuorum, deadline, clock);
         } catch (InterruptedException e) {
             // handled as a missed quorum, so that members that took the write converge like after one
             Thread.currentThread().interrupt();
@@ -305,7 +314,7 @@ final class QuorumWriter {
             pending.put(key, entry);
             r.persist(entry);
         }
-        IOException failure = quorumFailure(key, kind, outcome, convergence, System.nanoTime() - deadline >= 0);
+        IOException failure = quorumFailure(key, kind, outcome, convergence, !clock.instant().isBefore(deadline));
         if (interrupted) {
             InterruptedIOException e = new InterruptedIOException(name + ": " + key
                     + ": interrupted while waiting for the write quorum; " + failure.getMessage());
@@ -329,7 +338,7 @@ final class QuorumWriter {
             causes.add(t);
         }
         for (Member m : outcome.running()) {
-            sb.append(m.name()).append(timedOut ? " timed out after " + Duration.ofNanos(writeTimeoutNanos)
+            sb.append(m.name()).append(timedOut ? " timed out after " + options.writeTimeout()
                     : " was cancelled once the quorum could no longer be reached").append("; ");
             transientFailure = true;
         }
@@ -419,12 +428,14 @@ final class QuorumWriter {
         for (MemberWrite w : running) {
             w.cancel();
         }
-        long deadline = System.nanoTime() + writeTimeoutNanos;
+        Instant deadline = clock.instant().plus(options.writeTimeout());
         for (MemberWrite w : running) {
             try {
-                if (!w.awaitDone(Math.max(0, deadline - System.nanoTime()))) {
-                    throw new TransientBlobStoreException(name, key, "an earlier write of this key to "
-                            + w.member().name() + " does not stop", null);
+                while (!w.awaitDone(waitSlice(deadline, clock))) {
+                    if (!clock.instant().isBefore(deadline)) {
+                        throw new TransientBlobStoreException(name, key, "an earlier write of this key to "
+                                + w.member().name() + " does not stop", null);
+                    }
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -448,13 +459,12 @@ final class QuorumWriter {
             this.total = total;
         }
 
-        synchronized boolean await(int needed, long deadline) throws InterruptedException {
+        synchronized boolean await(int needed, Instant deadline, Clock clock) throws InterruptedException {
             while (acked.size() < needed && acked.size() + (total - finished) >= needed) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
+                if (!clock.instant().isBefore(deadline)) {
                     return false;
                 }
-                TimeUnit.NANOSECONDS.timedWait(this, left);
+                TimeUnit.NANOSECONDS.timedWait(this, waitSlice(deadline, clock));
             }
             return acked.size() >= needed;
         }

@@ -180,7 +180,12 @@ final class Replicas {
         }
     }
 
-    /** Waits until no background write or read repair runs; returns whether that happened in time. */
+    /**
+     * Waits until no background write or read repair runs; returns whether that happened in time.
+     * This bound is on the monotonic clock, not the store's {@link Clock}: it limits how long a
+     * caller (and {@code close()}) waits for other threads, and must elapse even under a test's
+     * clock that stands still.
+     */
     boolean awaitIdle(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         synchronized (idle) {
