@@ -437,11 +437,9 @@ class ReplicatedBlobStoreFaultTest {
         store.put(key("later"), bytes(24, 10));
         c.clearFaults();
 
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!store.status().fullyReplicated() && System.nanoTime() < deadline) {
-            Thread.sleep(10); // polling the repairer's effect; it runs on its own schedule
-        }
-        assertThat(store.status().fullyReplicated()).isTrue();
+        // the repairer runs on its own schedule: no latch to wait on, so await its effect
+        io.dr4j.testing.Await.until("the scheduled repair caught c up", Duration.ofSeconds(30),
+                () -> store.status().fullyReplicated());
         assertThat(c.delegate().getBytes(key("later"))).isEqualTo(bytes(24, 10));
     }
 
