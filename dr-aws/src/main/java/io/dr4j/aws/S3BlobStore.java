@@ -2,10 +2,10 @@ package io.dr4j.aws;
 
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
-import io.dr4j.storage.BlobStore;
 import io.dr4j.storage.Capability;
 import io.dr4j.storage.PermanentBlobStoreException;
 import io.dr4j.storage.TransientBlobStoreException;
+import io.dr4j.storage.transfer.CloudBlobStore;
 import io.dr4j.storage.transfer.Crc32c;
 import io.dr4j.storage.transfer.NamedThreadFactory;
 import io.dr4j.storage.transfer.PagedListing;
@@ -21,7 +21,6 @@ import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
@@ -38,7 +37,7 @@ import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
- * A {@link BlobStore} on Amazon S3 or an S3-compatible server (MinIO, Ceph RGW, S3Proxy, ...),
+ * A {@link io.dr4j.storage.BlobStore} on Amazon S3 or an S3-compatible server (MinIO, Ceph RGW, S3Proxy, ...),
  * built on the AWS SDK for Java v2. Objects live in one bucket under an optional key prefix:
  * key {@code chunks/ab/cd} of a store with prefix {@code backups/prod} is the S3 object
  * {@code backups/prod/chunks/ab/cd}.
@@ -73,7 +72,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * {@link #close()}, and the client it built (never one the application passed in). Listing
  * skips S3 objects under the prefix whose names are not valid {@link BlobKey}s.
  */
-public final class S3BlobStore implements BlobStore {
+public final class S3BlobStore extends CloudBlobStore {
 
     /** Smallest part S3 accepts (except the last): 5 MiB. */
     public static final long MIN_PART_SIZE = 5L << 20;
@@ -96,17 +95,24 @@ public final class S3BlobStore implements BlobStore {
     private final S3Options options;
     private final String name;
     private final String prefix;
-    private final Set<Capability> capabilities;
     private final ExecutorService workers;
     private final S3Uploader uploader;
     private final S3Reader reader;
 
     S3BlobStore(S3Options options, S3Client client, boolean ownsClient) {
+        super(options.storeName(), capabilitiesOf(options));
         this.options = options;
         this.client = client;
         this.ownsClient = ownsClient;
         this.name = options.storeName();
         this.prefix = options.objectPrefix();
+        this.workers = Executors.newFixedThreadPool(options.concurrency(),
+                new NamedThreadFactory("dr4j-s3-" + options.bucket()));
+        this.uploader = new S3Uploader(client, options, workers);
+        this.reader = new S3Reader(client, options, workers);
+    }
+
+    private static Set<Capability> capabilitiesOf(S3Options options) {
         EnumSet<Capability> caps = EnumSet.noneOf(Capability.class);
         if (options.conditionalPuts()) {
             caps.add(Capability.CONDITIONAL_PUT);
@@ -117,11 +123,7 @@ public final class S3BlobStore implements BlobStore {
         if (!options.locks().isEmpty()) {
             caps.add(Capability.OBJECT_LOCK);
         }
-        this.capabilities = Collections.unmodifiableSet(caps);
-        this.workers = Executors.newFixedThreadPool(options.concurrency(),
-                new NamedThreadFactory("dr4j-s3-" + options.bucket()));
-        this.uploader = new S3Uploader(client, options, workers);
-        this.reader = new S3Reader(client, options, workers);
+        return caps;
     }
 
     /** Returns a builder of a store on {@code bucket}. */
@@ -149,16 +151,6 @@ public final class S3BlobStore implements BlobStore {
         return client;
     }
 
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-        return capabilities;
-    }
-
     // ------------------------------------------------------------------------------------ puts
 
     @Override
@@ -181,42 +173,25 @@ public final class S3BlobStore implements BlobStore {
     }
 
     @Override
-    public void put(BlobKey key, byte[] data) throws IOException {
-        put(key, data, 0, data.length, false);
-    }
-
-    /** Sends the range in place: neither a single put nor the parts of a multipart upload copy it. */
-    @Override
-    public void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
-        put(key, data, offset, length, false);
-    }
-
-    private void put(BlobKey key, byte[] data, int offset, int length, boolean conditional) throws IOException {
-        Objects.requireNonNull(key, "key");
-        Objects.checkFromIndexSize(offset, length, data.length);
-        if (length <= options.multipartThreshold()) {
-            uploader.putSingle(key, data, offset, length, conditional);
-        } else {
-            uploader.putMultipart(key, PartUpload.fromArray(data, offset, null), length, conditional,
-                    Crc32c.hexOf(data, offset, length));
-        }
+    protected long singlePutThreshold() {
+        return options.multipartThreshold();
     }
 
     @Override
-    public void put(BlobKey key, InputStream data, long length) throws IOException {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(data, "data");
-        if (length < 0) {
-            throw new IllegalArgumentException("negative length " + length + " for " + key);
-        }
-        if (length <= options.multipartThreshold()) {
-            byte[] buffer = new byte[(int) length];
-            SourceFiles.readFully(data, buffer, 0, (int) length, what(key));
-            uploader.putSingle(key, buffer, 0, buffer.length, false);
-        } else {
-            // the CRC of a stream is known only at its end, after the upload declared its metadata
-            uploader.putMultipart(key, PartUpload.fromStream(data, null, what(key)), length, false, null);
-        }
+    protected void putSingle(BlobKey key, byte[] data, int offset, int length, boolean conditional) throws IOException {
+        uploader.putSingle(key, data, offset, length, conditional);
+    }
+
+    @Override
+    protected void putParts(BlobKey key, byte[] data, int offset, int length, boolean conditional) throws IOException {
+        uploader.putMultipart(key, PartUpload.fromArray(data, offset, null), length, conditional,
+                Crc32c.hexOf(data, offset, length));
+    }
+
+    /** The CRC of a stream is known only at its end, after the upload declared its metadata: checked for length only. */
+    @Override
+    protected void putParts(BlobKey key, InputStream data, long length) throws IOException {
+        uploader.putMultipart(key, PartUpload.fromStream(data, null, what(key)), length, false, null);
     }
 
     @Override
@@ -233,6 +208,11 @@ public final class S3BlobStore implements BlobStore {
         put(key, data, 0, data.length, true);
     }
 
+    @Override
+    protected void readInto(BlobKey key, long offset, ByteBuffer dst) throws IOException {
+        reader.readInto(key, offset, dst);
+    }
+
     // ------------------------------------------------------------------------------------ reads
 
     @Override
@@ -245,15 +225,6 @@ public final class S3BlobStore implements BlobStore {
     public InputStream get(BlobKey key, long offset, long length) throws IOException {
         Ranges.check(key, offset, length);
         return reader.open(key, offset, length, k -> stat(k).size());
-    }
-
-    /** Parallel ranged GETs, each read straight into its slice of {@code dst}. */
-    @Override
-    public void read(BlobKey key, long offset, ByteBuffer dst) throws IOException {
-        Ranges.check(key, offset, 0);
-        if (dst.hasRemaining()) {
-            reader.readInto(key, offset, dst);
-        }
     }
 
     @Override

@@ -9,8 +9,8 @@ import com.azure.storage.blob.models.DeleteSnapshotsOptionType;
 import com.azure.storage.blob.models.ListBlobsOptions;
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
-import io.dr4j.storage.BlobStore;
 import io.dr4j.storage.Capability;
+import io.dr4j.storage.transfer.CloudBlobStore;
 import io.dr4j.storage.transfer.Crc32c;
 import io.dr4j.storage.transfer.NamedThreadFactory;
 import io.dr4j.storage.transfer.PagedListing;
@@ -24,7 +24,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;
 import java.util.Set;
@@ -36,7 +35,7 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 
 /**
- * A {@link BlobStore} on Azure Blob Storage (azure-storage-blob), one container, with an optional
+ * A {@link io.dr4j.storage.BlobStore} on Azure Blob Storage (azure-storage-blob), one container, with an optional
  * key prefix inside it: the key {@code chunks/ab/…} of a store with prefix {@code prod} is the
  * block blob {@code prod/chunks/ab/…}.
  *
@@ -62,7 +61,7 @@ import java.util.zip.CRC32C;
  *
  * <p>Thread-safe.
  */
-public final class AzureBlobStore implements BlobStore {
+public final class AzureBlobStore extends CloudBlobStore {
 
     /** Metadata entry holding the CRC-32C (8 hex digits) of the whole object as written by dr4j; see {@link Crc32c}. */
     public static final String CRC_METADATA = Crc32c.METADATA;
@@ -90,7 +89,6 @@ public final class AzureBlobStore implements BlobStore {
     private final AzureOptions options;
     private final String prefix;
     private final String name;
-    private final Set<Capability> capabilities;
     private final ThreadPoolExecutor transfers;
     private final AzureHttp ownedHttp;
     private final AzureUploader uploader;
@@ -98,19 +96,11 @@ public final class AzureBlobStore implements BlobStore {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     AzureBlobStore(AzureOptions options, BlobContainerClient container, AzureHttp ownedHttp) {
+        super(nameOf(options, container), capabilitiesOf(options));
         this.container = container;
         this.options = options;
         this.prefix = options.blobPrefix();
-        this.name = "azure://" + container.getAccountName() + "/" + container.getBlobContainerName()
-                + (options.prefix().isEmpty() ? "" : "/" + options.prefix());
-        Set<Capability> caps = EnumSet.of(Capability.CONDITIONAL_PUT);
-        if (!options.tiers().isEmpty()) {
-            caps.add(Capability.STORAGE_TIERS);
-        }
-        if (!options.immutability().isEmpty()) {
-            caps.add(Capability.OBJECT_LOCK);
-        }
-        this.capabilities = Collections.unmodifiableSet(caps);
+        this.name = name();
         this.ownedHttp = ownedHttp;
         this.transfers = new ThreadPoolExecutor(options.concurrency(), options.concurrency(), 30, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), new NamedThreadFactory("dr4j-azure-" + container.getBlobContainerName()));
@@ -119,19 +109,25 @@ public final class AzureBlobStore implements BlobStore {
         this.reader = new AzureReader(container, options, name, transfers);
     }
 
+    private static String nameOf(AzureOptions options, BlobContainerClient container) {
+        return "azure://" + container.getAccountName() + "/" + container.getBlobContainerName()
+                + (options.prefix().isEmpty() ? "" : "/" + options.prefix());
+    }
+
+    private static Set<Capability> capabilitiesOf(AzureOptions options) {
+        Set<Capability> caps = EnumSet.of(Capability.CONDITIONAL_PUT);
+        if (!options.tiers().isEmpty()) {
+            caps.add(Capability.STORAGE_TIERS);
+        }
+        if (!options.immutability().isEmpty()) {
+            caps.add(Capability.OBJECT_LOCK);
+        }
+        return caps;
+    }
+
     /** Returns a builder; give it exactly one way to reach the container. */
     public static AzureBlobStoreBuilder builder() {
         return new AzureBlobStoreBuilder();
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-        return capabilities;
     }
 
     /** The container this store writes to (the application's own client, or the one the store built): an escape hatch to the SDK. */
@@ -154,49 +150,25 @@ public final class AzureBlobStore implements BlobStore {
     }
 
     @Override
-    public void put(BlobKey key, byte[] data) throws IOException {
-        put(key, data, 0, data.length, false);
-    }
-
-    /** Sends the range in place: neither a single put nor the staged blocks copy it. */
-    @Override
-    public void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
-        put(key, data, offset, length, false);
-    }
-
-    private void put(BlobKey key, byte[] data, int offset, int length, boolean ifAbsent) throws IOException {
-        Objects.requireNonNull(key, "key");
-        Objects.checkFromIndexSize(offset, length, data.length);
-        checkOpen();
-        if (length <= options.singlePutThreshold()) {
-            uploader.putSingle(key, data, offset, length, ifAbsent);
-        } else {
-            CRC32C crc = new CRC32C();
-            uploader.putBlocks(key, PartUpload.fromArray(data, offset, crc), length, crc, ifAbsent);
-        }
+    protected long singlePutThreshold() {
+        return options.singlePutThreshold();
     }
 
     @Override
-    public void put(BlobKey key, InputStream data, long length) throws IOException {
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(data, "data");
-        if (length < 0) {
-            throw new IllegalArgumentException("negative length " + length + " for " + key);
-        }
-        checkOpen();
-        if (length <= options.singlePutThreshold()) {
-            byte[] body = new byte[(int) length];
-            SourceFiles.readFully(data, body, 0, body.length, name + ": " + key);
-            uploader.putSingle(key, body, 0, body.length, false);
-        } else {
-            CRC32C crc = new CRC32C();
-            uploader.putBlocks(key, PartUpload.fromStream(data, crc, name + ": " + key), length, crc, false);
-        }
+    protected void putSingle(BlobKey key, byte[] data, int offset, int length, boolean ifAbsent) throws IOException {
+        uploader.putSingle(key, data, offset, length, ifAbsent);
     }
 
     @Override
-    public void putIfAbsent(BlobKey key, byte[] data) throws IOException {
-        put(key, data, 0, data.length, true);
+    protected void putParts(BlobKey key, byte[] data, int offset, int length, boolean ifAbsent) throws IOException {
+        CRC32C crc = new CRC32C();
+        uploader.putBlocks(key, PartUpload.fromArray(data, offset, crc), length, crc, ifAbsent);
+    }
+
+    @Override
+    protected void putParts(BlobKey key, InputStream data, long length) throws IOException {
+        CRC32C crc = new CRC32C();
+        uploader.putBlocks(key, PartUpload.fromStream(data, crc, name + ": " + key), length, crc, false);
     }
 
     // ------------------------------------------------------------------ reads
@@ -222,14 +194,9 @@ public final class AzureBlobStore implements BlobStore {
         return reader.open(key, offset, length, offset == 0 && length == Long.MAX_VALUE, k -> stat(k).size());
     }
 
-    /** Parallel ranged downloads, each written straight into its slice of {@code dst}. */
     @Override
-    public void read(BlobKey key, long offset, ByteBuffer dst) throws IOException {
-        Ranges.check(key, offset, 0);
-        checkOpen();
-        if (dst.hasRemaining()) {
-            reader.readInto(key, offset, dst);
-        }
+    protected void readInto(BlobKey key, long offset, ByteBuffer dst) throws IOException {
+        reader.readInto(key, offset, dst);
     }
 
     @Override
@@ -312,11 +279,7 @@ public final class AzureBlobStore implements BlobStore {
     }
 
     @Override
-    public String toString() {
-        return name;
-    }
-
-    private void checkOpen() throws IOException {
+    protected void checkOpen() throws IOException {
         if (closed.get()) {
             throw TransferFailures.closed(name);
         }
