@@ -1,11 +1,15 @@
 package io.dr4j.replication;
 
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStoreException;
+import io.dr4j.storage.FaultInjectingBlobStore;
 import io.dr4j.storage.FaultInjectingBlobStore.Corruption;
 import io.dr4j.storage.FaultInjectingBlobStore.Operation;
-import io.dr4j.storage.FaultInjectingBlobStore;
 import io.dr4j.storage.LocalBlobStore;
 import io.dr4j.storage.TransientBlobStoreException;
 import io.dr4j.testing.MutableClock;
@@ -32,9 +36,6 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 /** Replication under member faults, injected with {@link FaultInjectingBlobStore}. */
 @Timeout(value = 2, unit = TimeUnit.MINUTES)
