@@ -264,6 +264,30 @@ public abstract class BlobStoreContract {
         assertThat(got).isEqualTo(Arrays.copyOfRange(data, 69_000, 70_000));
     }
 
+    /**
+     * A read into a buffer of a range spanning many of a backend's transfer parts (S3 parts, Azure
+     * ranges), at unaligned offsets, into a heap buffer at a position and into a direct buffer:
+     * the parallel ranged reads land each slice where it belongs.
+     */
+    @Test
+    void largeReadsIntoBuffersSpanManyParts() throws IOException {
+        int size = largeObjectSize();
+        byte[] data = randomBytes(24, size);
+        store.put(key("into-buffer/large"), data);
+        ByteBuffer heap = ByteBuffer.allocate(size);
+        heap.position(3).limit(3 + size - 1001);
+        store.read(key("into-buffer/large"), 1001, heap);
+        assertThat(heap.position()).isEqualTo(3 + size - 1001);
+        assertThat(Arrays.copyOfRange(heap.array(), 3, 3 + size - 1001)).isEqualTo(Arrays.copyOfRange(data, 1001, size));
+        ByteBuffer direct = ByteBuffer.allocateDirect(size - 7);
+        store.read(key("into-buffer/large"), 7, direct);
+        byte[] got = new byte[size - 7];
+        direct.flip().get(got);
+        assertThat(got).isEqualTo(Arrays.copyOfRange(data, 7, size));
+        assertThatThrownBy(() -> store.read(key("into-buffer/large"), 1, ByteBuffer.allocate(size)))
+                .isInstanceOf(EOFException.class);
+    }
+
     @Test
     void readPastTheEndIsEofAndOfAMissingKeyIsNoSuchFile() throws IOException {
         store.put(key("short"), randomBytes(22, 100));
