@@ -8,7 +8,7 @@ package io.dr4j.aws;
  * latest restore point. S3-compatible servers accept a subset (often only {@link #STANDARD}).
  *
  * <p>dr4j's own enum, so that no AWS SDK type is part of the builder's signature; the wire
- * names are S3's.
+ * names are S3's. Immutable and thread-safe.
  */
 public enum S3StorageClass {
     /** The default class. */

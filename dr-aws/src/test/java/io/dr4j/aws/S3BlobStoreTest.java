@@ -37,24 +37,12 @@ class S3BlobStoreTest extends BlobStoreContract {
         bucket = server.newBucket();
         return server.storeBuilder(bucket).keyPrefix("dr4j/test").partSize(PART).concurrency(4)
                 .listPageSize(LIST_PAGE)
-                .storageClass(TIERED, S3StorageClass.STANDARD_IA)
-                .objectLock(LOCKED, S3ObjectLockMode.GOVERNANCE, java.time.Duration.ofDays(1))
+                // the contract's capability tests: S3Proxy keeps storage classes but cannot lock, so locked puts are refused
+                .storageClass(TIERED_PREFIX, S3StorageClass.STANDARD_IA)
+                .objectLock(LOCKED_PREFIX, S3ObjectLockMode.GOVERNANCE, java.time.Duration.ofDays(1))
                 .build();
     }
 
-    /** Prefixes for the contract's capability tests; S3Proxy cannot lock, so locked puts are refused. */
-    private static final String TIERED = "cold";
-    private static final String LOCKED = "locked";
-
-    @Override
-    protected String tieredPrefix() {
-        return TIERED;
-    }
-
-    @Override
-    protected String lockedPrefix() {
-        return LOCKED;
-    }
 
     @Override
     protected java.util.Optional<String> tierOf(io.dr4j.storage.BlobKey key) {

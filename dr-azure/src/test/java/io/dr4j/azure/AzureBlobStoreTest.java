@@ -89,24 +89,12 @@ class AzureBlobStoreTest extends BlobStoreContract {
     protected BlobStore newStore() {
         container = newContainer();
         return smallBlocks(container)
-                .accessTier(TIERED, AzureAccessTier.COOL)
-                .immutable(LOCKED, Immutability.retainFor(Duration.ofDays(1)))
+                // the contract's capability tests: Azurite has tiers but no version-level immutability, so locked puts are refused
+                .accessTier(TIERED_PREFIX, AzureAccessTier.COOL)
+                .immutable(LOCKED_PREFIX, Immutability.retainFor(Duration.ofDays(1)))
                 .build();
     }
 
-    /** Prefixes for the contract's capability tests; Azurite has no version-level immutability, so locked puts are refused. */
-    private static final String TIERED = "cold";
-    private static final String LOCKED = "locked";
-
-    @Override
-    protected String tieredPrefix() {
-        return TIERED;
-    }
-
-    @Override
-    protected String lockedPrefix() {
-        return LOCKED;
-    }
 
     @Override
     protected java.util.Optional<String> tierOf(io.dr4j.storage.BlobKey key) {

@@ -580,20 +580,26 @@ public abstract class BlobStoreContract {
         assertThat(listKeys("indep")).isEqualTo(written);
     }
 
+    /** The prefix a subclass configures its store to lock, if the store declares {@link Capability#OBJECT_LOCK}. */
+    public static final String LOCKED_PREFIX = "locked";
+
+    /** The prefix a subclass configures its store to write to a non-default tier, if it declares {@link Capability#STORAGE_TIERS}. */
+    public static final String TIERED_PREFIX = "cold";
+
     /**
      * The prefix under which a store that declares {@link Capability#OBJECT_LOCK} writes locked
-     * objects; a subclass whose store declares it must say where.
+     * objects: {@link #LOCKED_PREFIX} unless a subclass says otherwise.
      */
     protected String lockedPrefix() {
-        throw new AssertionError(store.name() + " declares OBJECT_LOCK: override lockedPrefix() to name the locked prefix");
+        return LOCKED_PREFIX;
     }
 
     /**
      * The prefix that a store declaring {@link Capability#STORAGE_TIERS} writes to a tier other
-     * than its default; a subclass whose store declares it must say where.
+     * than its default: {@link #TIERED_PREFIX} unless a subclass says otherwise.
      */
     protected String tieredPrefix() {
-        throw new AssertionError(store.name() + " declares STORAGE_TIERS: override tieredPrefix() to name the tiered prefix");
+        return TIERED_PREFIX;
     }
 
     /**

@@ -20,19 +20,9 @@ class InMemoryBlobStoreTest extends BlobStoreContract {
     @Override
     protected BlobStore newStore() {
         return InMemoryBlobStore.builder("contract").clock(clock)
-                .objectLock("locked", Duration.ofDays(30))
-                .tier("cold", "cold")
+                .objectLock(LOCKED_PREFIX, Duration.ofDays(30))
+                .tier(TIERED_PREFIX, "cold")
                 .build();
-    }
-
-    @Override
-    protected String lockedPrefix() {
-        return "locked";
-    }
-
-    @Override
-    protected String tieredPrefix() {
-        return "cold";
     }
 
     @Override
