@@ -100,7 +100,7 @@ public final class S3BlobStore extends CloudBlobStore {
     private final S3Reader reader;
 
     S3BlobStore(S3Options options, S3Client client, boolean ownsClient) {
-        super(options.storeName(), capabilitiesOf(options));
+        super(options.storeName(), capabilitiesOf(options), options.multipartThreshold());
         this.options = options;
         this.client = client;
         this.ownsClient = ownsClient;
@@ -170,11 +170,6 @@ public final class S3BlobStore extends CloudBlobStore {
             InputStream in = Channels.newInputStream(channel.position(0));
             uploader.putMultipart(key, PartUpload.fromStream(in, null, what(key)), size, false, Crc32c.hex(crc));
         }
-    }
-
-    @Override
-    protected long singlePutThreshold() {
-        return options.multipartThreshold();
     }
 
     @Override

@@ -96,7 +96,7 @@ public final class AzureBlobStore extends CloudBlobStore {
     private final AtomicBoolean closed = new AtomicBoolean();
 
     AzureBlobStore(AzureOptions options, BlobContainerClient container, AzureHttp ownedHttp) {
-        super(nameOf(options, container), capabilitiesOf(options));
+        super(nameOf(options, container), capabilitiesOf(options), options.singlePutThreshold());
         this.container = container;
         this.options = options;
         this.prefix = options.blobPrefix();
@@ -147,11 +147,6 @@ public final class AzureBlobStore extends CloudBlobStore {
         } else {
             uploader.putFileBlocks(key, source, length);
         }
-    }
-
-    @Override
-    protected long singlePutThreshold() {
-        return options.singlePutThreshold();
     }
 
     @Override

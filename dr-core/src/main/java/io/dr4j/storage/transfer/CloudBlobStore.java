@@ -25,10 +25,15 @@ public abstract class CloudBlobStore implements BlobStore {
 
     private final String name;
     private final Set<Capability> capabilities;
+    private final long singlePutThreshold;
 
-    /** {@code name} must hold no secret; {@code capabilities} is copied. */
-    protected CloudBlobStore(String name, Set<Capability> capabilities) {
+    /**
+     * {@code name} must hold no secret; {@code capabilities} is copied; objects up to
+     * {@code singlePutThreshold} bytes are written with one request.
+     */
+    protected CloudBlobStore(String name, Set<Capability> capabilities, long singlePutThreshold) {
         this.name = Objects.requireNonNull(name, "name");
+        this.singlePutThreshold = singlePutThreshold;
         this.capabilities = capabilities.isEmpty() ? Set.of()
                 : Collections.unmodifiableSet(EnumSet.copyOf(capabilities)); // in declaration order
     }
@@ -44,7 +49,9 @@ public abstract class CloudBlobStore implements BlobStore {
     }
 
     /** Objects up to this many bytes are written with one request. */
-    protected abstract long singlePutThreshold();
+    protected final long singlePutThreshold() {
+        return singlePutThreshold;
+    }
 
     /** Writes {@code data[offset, offset + length)} in one request; {@code conditional}: only if absent. */
     protected abstract void putSingle(BlobKey key, byte[] data, int offset, int length, boolean conditional)
