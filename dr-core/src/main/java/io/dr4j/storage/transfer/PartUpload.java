@@ -2,13 +2,16 @@ package io.dr4j.storage.transfer;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.zip.CRC32C;
@@ -67,14 +70,20 @@ public final class PartUpload {
     public static <P, R> List<R> run(long length, long partSize, int concurrency, ExecutorService executor, Parts<P> parts,
             Sender<P, R> sender, Function<Throwable, IOException> mapFailure) throws IOException {
         int count = (int) ((length + partSize - 1) / partSize);
-        List<R> results = new ArrayList<>(count);
-        ArrayDeque<TrackedTask<R>> inFlight = new ArrayDeque<>();
+        Object[] results = new Object[count];
+        // parts report here as they finish, in any order: a failed part is seen at once, not after
+        // the slower parts sent before it
+        BlockingQueue<TrackedTask<R>> finished = new LinkedBlockingQueue<>();
+        Map<TrackedTask<R>, Integer> indexOf = new IdentityHashMap<>();
+        int inFlight = 0;
         try {
             for (int i = 0; i < count; i++) {
-                if (inFlight.size() >= concurrency) {
-                    results.add(inFlight.removeFirst().get());
+                for (; inFlight >= concurrency; inFlight--) {
+                    collect(finished.take(), indexOf, results);
                 }
-                failFast(inFlight);
+                for (TrackedTask<R> done; (done = finished.poll()) != null; inFlight--) {
+                    collect(done, indexOf, results); // throws the failure of a part that already finished
+                }
                 long offset = i * partSize;
                 int n = (int) Math.min(partSize, length - offset);
                 P part = parts.next(i, offset, n);
@@ -85,31 +94,31 @@ public final class PartUpload {
                     } finally {
                         parts.release(part);
                     }
-                });
+                }, finished::offer);
+                indexOf.put(task, i);
                 executor.execute(task);
-                inFlight.addLast(task);
+                inFlight++;
             }
-            while (!inFlight.isEmpty()) {
-                results.add(inFlight.removeFirst().get());
+            for (; inFlight > 0; inFlight--) {
+                collect(finished.take(), indexOf, results);
             }
-            return results;
+            @SuppressWarnings("unchecked")
+            List<R> ordered = (List<R>) Arrays.asList(results);
+            return ordered;
         } catch (ExecutionException e) {
             throw mapFailure.apply(e.getCause() == null ? e : e.getCause());
         } catch (InterruptedException | RejectedExecutionException e) {
             throw mapFailure.apply(e);
         } finally {
-            for (TrackedTask<R> task : inFlight) {
-                task.cancelAndAwait();
+            for (TrackedTask<R> task : indexOf.keySet()) {
+                task.cancelAndAwait(); // returns at once for a part that finished
             }
         }
     }
 
-    private static <R> void failFast(ArrayDeque<TrackedTask<R>> inFlight) throws ExecutionException, InterruptedException {
-        for (TrackedTask<R> task : inFlight) {
-            if (task.isDone()) {
-                task.get(); // throws the failure of a part that already finished
-            }
-        }
+    private static <R> void collect(TrackedTask<R> task, Map<TrackedTask<R>, Integer> indexOf, Object[] results)
+            throws ExecutionException, InterruptedException {
+        results[indexOf.get(task)] = task.get();
     }
 
     /**

@@ -17,8 +17,23 @@ final class TrackedTask<T> extends FutureTask<T> {
     private final AtomicBoolean started = new AtomicBoolean();
     private final CountDownLatch finished = new CountDownLatch(1);
 
+    private final java.util.function.Consumer<TrackedTask<T>> onDone;
+
     TrackedTask(Callable<T> callable) {
+        this(callable, null);
+    }
+
+    /** {@code onDone} is told (on the completing thread) when the task completes, fails or is cancelled. */
+    TrackedTask(Callable<T> callable, java.util.function.Consumer<TrackedTask<T>> onDone) {
         super(callable);
+        this.onDone = onDone;
+    }
+
+    @Override
+    protected void done() {
+        if (onDone != null) {
+            onDone.accept(this);
+        }
     }
 
     @Override
