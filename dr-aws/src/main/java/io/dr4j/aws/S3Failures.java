@@ -3,8 +3,8 @@ package io.dr4j.aws;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.PermanentBlobStoreException;
 import io.dr4j.storage.TransientBlobStoreException;
+import io.dr4j.storage.transfer.TransferFailures;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -19,6 +19,9 @@ import software.amazon.awssdk.core.exception.SdkException;
  * put are "already exists", throttling, 5xx, timeouts, I/O failures and a body the server found
  * damaged (checksum mismatch) are transient, the rest
  * (access denied, missing bucket, bad request, bad configuration) permanent.
+ *
+ * <p>Only what reads the SDK's exceptions is here; the SDK-independent half (interruption, I/O
+ * causes, root messages) is {@link TransferFailures}, shared with the Azure store.
  *
  * <p>Messages name the operation, the bucket (through the store name) and the key, with the
  * service's error code and message. They never quote request headers, so no credential or
@@ -76,45 +79,17 @@ final class S3Failures {
             return new PermanentBlobStoreException(store, key, detail, failure);
         }
         if (failure instanceof AbortedException && Thread.currentThread().isInterrupted()) {
-            InterruptedIOException interrupted = new InterruptedIOException(
-                    store + (key == null ? "" : ": " + key) + ": " + operation + " interrupted");
-            interrupted.initCause(failure);
-            return interrupted;
+            return TransferFailures.interrupted(store, operation, key, failure);
         }
         if (failure instanceof ApiCallTimeoutException || failure instanceof ApiCallAttemptTimeoutException
-                || hasIoCause(failure)) {
+                || TransferFailures.hasIoCause(failure)) {
             return new TransientBlobStoreException(store, key,
-                    operation + " failed: " + rootMessage(failure) + " (after the SDK's own retries)", failure);
+                    operation + " failed: " + TransferFailures.rootMessage(failure) + " (after the SDK's own retries)", failure);
         }
         if (failure instanceof SdkClientException) {
             // no I/O underneath: credentials that cannot be loaded, a malformed endpoint, ...
-            return new PermanentBlobStoreException(store, key, operation + " failed: " + rootMessage(failure), failure);
+            return new PermanentBlobStoreException(store, key, operation + " failed: " + TransferFailures.rootMessage(failure), failure);
         }
-        return new PermanentBlobStoreException(store, key, operation + " failed: " + rootMessage(failure), failure);
-    }
-
-    private static boolean hasIoCause(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof IOException) {
-                return true;
-            }
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        return false;
-    }
-
-    private static String rootMessage(Throwable failure) {
-        Throwable root = failure;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        String message = root.getMessage();
-        String self = failure.getMessage();
-        if (root == failure || message == null) {
-            return self == null ? failure.getClass().getSimpleName() : self;
-        }
-        return (self == null ? "" : self + " (") + root.getClass().getSimpleName() + ": " + message + (self == null ? "" : ")");
+        return new PermanentBlobStoreException(store, key, operation + " failed: " + TransferFailures.rootMessage(failure), failure);
     }
 }

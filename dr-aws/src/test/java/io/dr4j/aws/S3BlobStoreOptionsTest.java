@@ -19,7 +19,6 @@ import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.ObjectLockMode;
 import software.amazon.awssdk.services.s3.model.StorageClass;
 
 /**
@@ -61,8 +60,8 @@ class S3BlobStoreOptionsTest {
         try (S3Client client = server.client(wire);
                 S3BlobStore store = S3BlobStore.builder(bucket).client(client).conditionalPuts(false).contentMd5(true)
                         .partSize(S3BlobStore.MIN_PART_SIZE)
-                        .storageClass("snapshots", StorageClass.STANDARD_IA)
-                        .storageClass("snapshots/archive", StorageClass.GLACIER_IR)
+                        .storageClass("snapshots", S3StorageClass.STANDARD_IA)
+                        .storageClass("snapshots/archive", S3StorageClass.GLACIER_IR)
                         .build()) {
             assertThat(store.capabilities()).contains(Capability.STORAGE_TIERS);
             store.put(BlobKey.of("snapshots/s1/manifest"), new byte[] {1});
@@ -86,7 +85,7 @@ class S3BlobStoreOptionsTest {
     void objectLockOnABucketThatCannotLockIsRefusedAndWritesNothing() throws IOException {
         String bucket = server.newBucket();
         try (S3BlobStore store = server.storeBuilder(bucket)
-                .objectLock("snapshots", ObjectLockMode.COMPLIANCE, Duration.ofDays(30)).build()) {
+                .objectLock("snapshots", S3ObjectLockMode.COMPLIANCE, Duration.ofDays(30)).build()) {
             assertThat(store.capabilities()).contains(Capability.OBJECT_LOCK);
             assertThatThrownBy(() -> store.put(BlobKey.of("snapshots/s1/manifest"), new byte[] {1}))
                     .isInstanceOf(PermanentBlobStoreException.class)
@@ -138,7 +137,7 @@ class S3BlobStoreOptionsTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Invalid blob key");
         assertThatThrownBy(() -> S3BlobStore.builder("bkt").region(Region.EU_WEST_1).region(Region.EU_WEST_2))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("region was already set");
-        assertThatThrownBy(() -> S3BlobStore.builder("bkt").objectLock("x", ObjectLockMode.GOVERNANCE, Duration.ZERO))
+        assertThatThrownBy(() -> S3BlobStore.builder("bkt").objectLock("x", S3ObjectLockMode.GOVERNANCE, Duration.ZERO))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("retention");
         assertThatThrownBy(() -> S3BlobStore.builder("b/x"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bucket");

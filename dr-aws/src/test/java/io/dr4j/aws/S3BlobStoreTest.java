@@ -36,7 +36,18 @@ class S3BlobStoreTest extends BlobStoreContract {
     protected BlobStore newStore() {
         bucket = server.newBucket();
         return server.storeBuilder(bucket).keyPrefix("dr4j/test").partSize(PART).concurrency(4)
-                .listPageSize(LIST_PAGE).build();
+                .listPageSize(LIST_PAGE)
+                // the contract's capability tests: S3Proxy keeps storage classes but cannot lock, so locked puts are refused
+                .storageClass(TIERED_PREFIX, S3StorageClass.STANDARD_IA)
+                .objectLock(LOCKED_PREFIX, S3ObjectLockMode.GOVERNANCE, java.time.Duration.ofDays(1))
+                .build();
+    }
+
+
+    @Override
+    protected java.util.Optional<String> tierOf(io.dr4j.storage.BlobKey key) {
+        var head = s3().headObject(b -> b.bucket(bucket).key("dr4j/test/" + key.value()));
+        return java.util.Optional.ofNullable(head.storageClassAsString()).filter(c -> !c.equals("STANDARD"));
     }
 
     /** Pages of 100 keys: the pagination test then crosses pages with a few hundred puts instead of 1,050. */

@@ -26,14 +26,17 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  * Everything is explicit (http endpoint, static credentials, region) so that no AWS environment
  * variable or profile of the machine running the tests has any effect.
  *
+ * <p>Shipped in dr-aws's test-jar: the one S3 test server of dr4j's tests (dr-azure's
+ * replicated contract test and the examples' CLI tests use it too).
+ *
  * <p>A test class registers one as a JUnit extension,
  * {@code @RegisterExtension static final S3ProxyServer server = new S3ProxyServer();}: it starts
  * before the class's first test and is closed after its last.
  */
-final class S3ProxyServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
+public final class S3ProxyServer implements AutoCloseable, BeforeAllCallback, AfterAllCallback {
 
-    static final String ACCESS_KEY = "dr4j-test-access";
-    static final String SECRET_KEY = "dr4j-test-secret-0123456789";
+    public static final String ACCESS_KEY = "dr4j-test-access";
+    public static final String SECRET_KEY = "dr4j-test-secret-0123456789";
 
     private static final AtomicInteger BUCKETS = new AtomicInteger();
 
@@ -41,7 +44,7 @@ final class S3ProxyServer implements AutoCloseable, BeforeAllCallback, AfterAllC
     private volatile S3Proxy proxy;
     private int port;
 
-    S3ProxyServer() {
+    public S3ProxyServer() {
         context = ContextBuilder.newBuilder("transient-nio2").credentials("identity", "credential")
                 .build(BlobStoreContext.class);
     }
@@ -57,7 +60,7 @@ final class S3ProxyServer implements AutoCloseable, BeforeAllCallback, AfterAllC
     }
 
     /** Starts the server, on the port of the previous start if there was one. */
-    synchronized void start() throws Exception {
+    public synchronized void start() throws Exception {
         if (proxy != null) {
             return;
         }
@@ -72,39 +75,44 @@ final class S3ProxyServer implements AutoCloseable, BeforeAllCallback, AfterAllC
     }
 
     /** Stops the server; its contents survive for the next {@link #start()}. */
-    synchronized void stop() throws Exception {
+    public synchronized void stop() throws Exception {
         if (proxy != null) {
             proxy.stop();
             proxy = null;
         }
     }
 
-    boolean isRunning() {
+    public boolean isRunning() {
         return proxy != null;
     }
 
-    URI endpoint() {
+    public URI endpoint() {
         return URI.create("http://127.0.0.1:" + port);
     }
 
     /** Creates a new, empty bucket with a unique name and returns the name. */
-    String newBucket() {
+    public String newBucket() {
         String bucket = "bucket-" + BUCKETS.incrementAndGet();
         context.getBlobStore().createContainerInLocation(null, bucket);
         return bucket;
     }
 
+    /** Creates a new, empty bucket named {@code bucket}. */
+    public void createBucket(String bucket) {
+        context.getBlobStore().createContainerInLocation(null, bucket);
+    }
+
     /** Deletes {@code bucket} and everything in it. */
-    void deleteBucket(String bucket) {
+    public void deleteBucket(String bucket) {
         context.getBlobStore().deleteContainer(bucket);
     }
 
     /** A client of this server, in S3-compatible checksum mode, owned by the caller. */
-    S3Client client(ExecutionInterceptor... interceptors) {
+    public S3Client client(ExecutionInterceptor... interceptors) {
         return clientBuilder(SECRET_KEY, interceptors).build();
     }
 
-    S3ClientBuilder clientBuilder(String secret, ExecutionInterceptor... interceptors) {
+    public S3ClientBuilder clientBuilder(String secret, ExecutionInterceptor... interceptors) {
         return S3Client.builder()
                 .endpointOverride(endpoint())
                 .region(Region.US_EAST_1)
@@ -121,7 +129,7 @@ final class S3ProxyServer implements AutoCloseable, BeforeAllCallback, AfterAllC
     }
 
     /** A store builder for {@code bucket} on this server, configured as S3Proxy needs. */
-    S3BlobStore.Builder storeBuilder(String bucket) {
+    public S3BlobStoreBuilder storeBuilder(String bucket) {
         return S3BlobStore.builder(bucket)
                 .endpoint(endpoint())
                 .pathStyle(true)

@@ -2,7 +2,7 @@ package io.dr4j.azure;
 
 /**
  * The access tier a new blob is written to, chosen per key prefix with
- * {@link AzureBlobStore.Builder#accessTier(String, AzureAccessTier)}. Colder tiers cost less to
+ * {@link AzureBlobStoreBuilder#accessTier(String, AzureAccessTier)}. Colder tiers cost less to
  * keep and more to read; an {@link #ARCHIVE} blob must be rehydrated (hours) before it can be read,
  * so it suits old snapshots kept for compliance, not the latest restore point.
  *

@@ -6,7 +6,7 @@ import java.util.Optional;
 
 /**
  * Version-level immutability applied to each blob written under a prefix (see
- * {@link AzureBlobStore.Builder#immutable(String, Immutability)}): a time-based retention policy
+ * {@link AzureBlobStoreBuilder#immutable(String, Immutability)}): a time-based retention policy
  * (the blob cannot be overwritten or deleted until {@code now + retention}), a legal hold (until
  * the hold is cleared), or both. It protects backups against deletion by a compromised client.
  *

@@ -68,7 +68,7 @@ class AzureBlobStoreTest extends BlobStoreContract {
         return c;
     }
 
-    private AzureBlobStore.Builder smallBlocks(BlobContainerClient c) {
+    private AzureBlobStoreBuilder smallBlocks(BlobContainerClient c) {
         return AzureBlobStore.builder()
                 .connectionString(azurite.connectionString(), c.getBlobContainerName())
                 .blockSize(MIB)
@@ -88,7 +88,18 @@ class AzureBlobStoreTest extends BlobStoreContract {
     @Override
     protected BlobStore newStore() {
         container = newContainer();
-        return smallBlocks(container).build();
+        return smallBlocks(container)
+                // the contract's capability tests: Azurite has tiers but no version-level immutability, so locked puts are refused
+                .accessTier(TIERED_PREFIX, AzureAccessTier.COOL)
+                .immutable(LOCKED_PREFIX, Immutability.retainFor(Duration.ofDays(1)))
+                .build();
+    }
+
+
+    @Override
+    protected java.util.Optional<String> tierOf(io.dr4j.storage.BlobKey key) {
+        AccessTier tier = container.getBlobClient(key.value()).getProperties().getAccessTier();
+        return java.util.Optional.ofNullable(tier).map(AccessTier::toString).filter(t -> !t.equalsIgnoreCase("Hot"));
     }
 
     private BlockBlobClient blob(String name) {
@@ -96,8 +107,9 @@ class AzureBlobStoreTest extends BlobStoreContract {
     }
 
     @Test
-    void declaresConditionalPutOnly() {
-        assertThat(store.capabilities()).containsExactly(Capability.CONDITIONAL_PUT);
+    void declaresConditionalPutAndTheConfiguredTierAndLock() {
+        assertThat(store.capabilities()).containsExactlyInAnyOrder(Capability.CONDITIONAL_PUT, Capability.STORAGE_TIERS,
+                Capability.OBJECT_LOCK);
         assertThat(store.supportsConditionalPut()).isTrue();
     }
 
@@ -131,7 +143,7 @@ class AzureBlobStoreTest extends BlobStoreContract {
         byte[] data = randomBytes(22, MIB);
         store.put(key("single"), data);
         var props = container.getBlobClient("single").getProperties();
-        assertThat(props.getContentMd5()).isEqualTo(AzureBlobStore.md5(data, 0, data.length));
+        assertThat(props.getContentMd5()).isEqualTo(io.dr4j.storage.transfer.ContentMd5.of(data, 0, data.length));
         assertThat(blob("single").listBlocks(BlockListType.COMMITTED).getCommittedBlocks()).isEmpty();
     }
 
@@ -146,7 +158,7 @@ class AzureBlobStoreTest extends BlobStoreContract {
         assertThat(store.getBytes(key("files/small"))).isEqualTo(data);
         assertThat(store.getBytes(key("files/empty"))).isEmpty();
         assertThat(container.getBlobClient("files/small").getProperties().getContentMd5())
-                .isEqualTo(AzureBlobStore.md5(data, 0, data.length));
+                .isEqualTo(io.dr4j.storage.transfer.ContentMd5.of(data, 0, data.length));
         assertThat(blob("files/small").listBlocks(BlockListType.COMMITTED).getCommittedBlocks()).isEmpty();
     }
 

@@ -15,13 +15,14 @@ import java.util.concurrent.TimeUnit;
  * Azurite's Blob service as a child process on a loopback port, with its data in a directory of
  * the test's. Installed by the build ({@code npm ci} in dr-azure); its location comes from the
  * system property {@code dr4j.azurite.home}. A missing install fails loudly: Azure tests are never
- * skipped. Not thread-safe: one test drives it.
+ * skipped. Shipped in dr-azure's test-jar: the one Azurite launcher of dr4j's tests (the
+ * examples' CLI tests use it too). Not thread-safe: one test drives it.
  */
-final class Azurite implements AutoCloseable {
+public final class Azurite implements AutoCloseable {
 
     /** Azurite's well-known development account (public, documented by Microsoft). */
-    static final String ACCOUNT = "devstoreaccount1";
-    static final String KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    public static final String ACCOUNT = "devstoreaccount1";
+    public static final String KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
     private static final Duration START_TIMEOUT = Duration.ofSeconds(60);
 
@@ -39,7 +40,7 @@ final class Azurite implements AutoCloseable {
     }
 
     /** Starts Azurite on a free loopback port, keeping its data in {@code location}. */
-    static Azurite start(Path location) throws IOException {
+    public static Azurite start(Path location) throws IOException {
         String home = System.getProperty("dr4j.azurite.home", "node_modules/azurite");
         Path main = Path.of(home, "dist", "src", "blob", "main.js");
         if (!Files.isRegularFile(main)) {
@@ -52,29 +53,29 @@ final class Azurite implements AutoCloseable {
         return azurite;
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String endpoint() {
+    public String endpoint() {
         return "http://127.0.0.1:" + port + "/" + ACCOUNT;
     }
 
-    String connectionString() {
+    public String connectionString() {
         return connectionString(KEY);
     }
 
-    String connectionString(String accountKey) {
+    public String connectionString(String accountKey) {
         return "DefaultEndpointsProtocol=http;AccountName=" + ACCOUNT + ";AccountKey=" + accountKey
                 + ";BlobEndpoint=" + endpoint() + ";";
     }
 
-    boolean isRunning() {
+    public boolean isRunning() {
         return process != null && process.isAlive();
     }
 
     /** Kills the process at once (SIGKILL), as a crash would; data saved before survives. */
-    void kill() throws IOException {
+    public void kill() throws IOException {
         if (process != null) {
             process.destroyForcibly();
             waitFor(process, Duration.ofSeconds(30));
@@ -83,7 +84,7 @@ final class Azurite implements AutoCloseable {
     }
 
     /** Stops the process gracefully (SIGTERM: Azurite saves its metadata), killing it if it lingers. */
-    void stop() throws IOException {
+    public void stop() throws IOException {
         if (process != null) {
             process.destroy();
             if (!waitQuietly(process, Duration.ofSeconds(10))) {
@@ -95,7 +96,7 @@ final class Azurite implements AutoCloseable {
     }
 
     /** Starts the process again on the same port with the same data. */
-    void restart() throws IOException {
+    public void restart() throws IOException {
         if (isRunning()) {
             throw new IllegalStateException("Azurite is still running");
         }

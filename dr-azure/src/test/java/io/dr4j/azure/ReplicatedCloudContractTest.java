@@ -3,23 +3,18 @@ package io.dr4j.azure;
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import io.dr4j.aws.S3BlobStore;
+import io.dr4j.aws.S3ProxyServer;
 import io.dr4j.replication.ReplicatedBlobStore;
 import io.dr4j.storage.BlobStore;
 import io.dr4j.storage.BlobStoreContract;
 import io.dr4j.storage.LocalBlobStore;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStoreContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /**
  * The {@link BlobStoreContract} on a {@link ReplicatedBlobStore} whose members are the three
@@ -28,35 +23,22 @@ import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
  */
 class ReplicatedCloudContractTest extends BlobStoreContract {
 
-    private static final String ACCESS = "dr4j-access";
-    private static final String SECRET = "dr4j-secret-0123456789";
+    @RegisterExtension
+    static final S3ProxyServer s3server = new S3ProxyServer();
     private static final AtomicInteger NAMES = new AtomicInteger();
 
     @TempDir
     static Path servers;
 
     static Azurite azurite;
-    static S3Proxy s3proxy;
-    static BlobStoreContext jclouds;
 
     @BeforeAll
     static void startServers() throws Exception {
         azurite = Azurite.start(servers.resolve("azurite"));
-        jclouds = ContextBuilder.newBuilder("transient-nio2").credentials("identity", "credential")
-                .build(BlobStoreContext.class);
-        s3proxy = S3Proxy.builder().blobStore(jclouds.getBlobStore()).endpoint(URI.create("http://127.0.0.1:0"))
-                .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS, SECRET).build();
-        s3proxy.start();
     }
 
     @AfterAll
     static void stopServers() throws Exception {
-        if (s3proxy != null) {
-            s3proxy.stop();
-        }
-        if (jclouds != null) {
-            jclouds.close();
-        }
         if (azurite != null) {
             azurite.close();
         }
@@ -76,19 +58,11 @@ class ReplicatedCloudContractTest extends BlobStoreContract {
     @Override
     protected BlobStore newStore() throws IOException {
         int n = NAMES.incrementAndGet();
-        String bucket = "replica-" + n;
-        jclouds.getBlobStore().createContainerInLocation(null, bucket);
+        String bucket = s3server.newBucket();
         BlobContainerClient container = new BlobServiceClientBuilder().connectionString(azurite.connectionString())
                 .buildClient().getBlobContainerClient("replica-" + n);
         container.create();
-        S3BlobStore s3 = S3BlobStore.builder(bucket)
-                .endpoint(URI.create("http://127.0.0.1:" + s3proxy.getPort()))
-                .pathStyle(true)
-                .s3Compatible(true)
-                .conditionalPuts(false)
-                .listPageSize(100)
-                .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS, SECRET)))
-                .build();
+        S3BlobStore s3 = s3server.storeBuilder(bucket).listPageSize(100).build();
         AzureBlobStore azure = AzureBlobStore.builder().connectionString(azurite.connectionString(), container.getBlobContainerName())
                 .listPageSize(100).build();
         return ReplicatedBlobStore.builder()

@@ -1,7 +1,6 @@
 package io.dr4j.drill;
 
 import io.dr4j.backup.SnapshotId;
-import io.dr4j.drill.internal.ReportCodec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

@@ -16,7 +16,6 @@ import io.dr4j.backup.VerifyReport;
 import io.dr4j.backup.WrongKeyException;
 import io.dr4j.drill.DrillReport.Code;
 import io.dr4j.drill.DrillReport.Finding;
-import io.dr4j.drill.internal.ReportCodec;
 import io.dr4j.storage.BlobStore;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

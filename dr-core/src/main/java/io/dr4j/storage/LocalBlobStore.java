@@ -268,6 +268,7 @@ public final class LocalBlobStore implements BlobStore {
             int want = dst.remaining();
             int limit = dst.limit();
             try {
+                // not dst.hasRemaining(): the slice's limit below hides the rest of the range
                 while (dst.position() < limit) {
                     dst.limit(Math.min(limit, dst.position() + WRITE_SLICE));
                     int n = file.read(dst, pos);

@@ -10,7 +10,7 @@ import io.dr4j.backup.KeyProvider;
 import io.dr4j.backup.Repository;
 import io.dr4j.backup.Snapshot;
 import io.dr4j.backup.VerifyLevel;
-import io.dr4j.drill.DrillFixtures.TestClock;
+import io.dr4j.testing.MutableClock;
 import io.dr4j.drill.DrillReport.Code;
 import io.dr4j.drill.DrillReport.Outcome;
 import io.dr4j.storage.FaultInjectingBlobStore;
@@ -41,7 +41,7 @@ class DrillRunnerTest {
     @TempDir
     Path tmp;
 
-    private final TestClock clock = new TestClock(Instant.parse("2026-03-01T10:00:00Z"));
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
     private Path storeRoot;
     private FaultInjectingBlobStore store;
     private Repository repo;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dr4j.backup.SnapshotId;
-import io.dr4j.drill.DrillFixtures.TestClock;
+import io.dr4j.testing.MutableClock;
 import io.dr4j.replication.ReplicatedBlobStore;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.FaultInjectingBlobStore;
@@ -24,7 +24,7 @@ class RecoveryPointMonitorTest {
 
     private static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
 
-    private final TestClock clock = new TestClock(T0);
+    private final MutableClock clock = new MutableClock(T0);
     private final AtomicReference<Duration> lag = new AtomicReference<>(Duration.ZERO);
     private final List<RecoveryPoint> alerts = new ArrayList<>();
     private final List<RecoveryPoint> recoveries = new ArrayList<>();

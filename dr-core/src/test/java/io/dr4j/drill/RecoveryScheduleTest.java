@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.dr4j.backup.BackupOptions;
 import io.dr4j.backup.Repository;
 import io.dr4j.backup.Snapshot;
-import io.dr4j.drill.DrillFixtures.TestClock;
+import io.dr4j.testing.MutableClock;
 import io.dr4j.storage.LocalBlobStore;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,7 +29,7 @@ class RecoveryScheduleTest {
     @TempDir
     Path tmp;
 
-    private final TestClock clock = new TestClock(Instant.parse("2026-03-01T10:00:00Z"));
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-03-01T10:00:00Z"));
     // one thread: tasks due at once run in order of their due time, so the drill follows the backup
     private final ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor();
     private LocalBlobStore store;

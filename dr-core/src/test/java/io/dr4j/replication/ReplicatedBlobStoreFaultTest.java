@@ -12,6 +12,7 @@ import io.dr4j.storage.FaultInjectingBlobStore.Corruption;
 import io.dr4j.storage.FaultInjectingBlobStore.Operation;
 import io.dr4j.storage.LocalBlobStore;
 import io.dr4j.storage.TransientBlobStoreException;
+import io.dr4j.testing.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
@@ -252,6 +253,17 @@ class ReplicatedBlobStoreFaultTest {
     void writeNeedingTheHangingMemberFailsAtTheTimeout() throws Exception {
         ReplicatedBlobStore store = open(o -> o.writeQuorum(3).writeTimeout(Duration.ofMillis(300)));
         c.hang(Operation.PUT);
+        // the write timeout runs on the store's clock: move it once c holds the write
+        Thread timekeeper = new Thread(() -> {
+            try {
+                if (c.awaitDelayedCalls(Operation.PUT, 1, Duration.ofSeconds(30))) {
+                    clock.advance(Duration.ofMillis(300));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "timekeeper");
+        timekeeper.start();
 
         assertTimeoutPreemptively(Duration.ofSeconds(30), () -> assertThatThrownBy(
                 () -> store.put(key("slow"), bytes(8, 100)))
@@ -424,11 +436,9 @@ class ReplicatedBlobStoreFaultTest {
         store.put(key("later"), bytes(24, 10));
         c.clearFaults();
 
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!store.status().fullyReplicated() && System.nanoTime() < deadline) {
-            Thread.sleep(10); // polling the repairer's effect; it runs on its own schedule
-        }
-        assertThat(store.status().fullyReplicated()).isTrue();
+        // the repairer runs on its own schedule: no latch to wait on, so await its effect
+        io.dr4j.testing.Await.until("the scheduled repair caught c up", Duration.ofSeconds(30),
+                () -> store.status().fullyReplicated());
         assertThat(c.delegate().getBytes(key("later"))).isEqualTo(bytes(24, 10));
     }
 
@@ -457,13 +467,17 @@ class ReplicatedBlobStoreFaultTest {
             }
         });
         writer.start();
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         // until both hanging members were called and a holds the object (else the interrupt could
         // cancel a's write too, and the repair would rightly roll the write back instead)
-        while ((b.calls(Operation.PUT) == 0 || c.calls(Operation.PUT) == 0
-                || a.delegate().find(key("interrupted")).isEmpty()) && System.nanoTime() < deadline) {
-            Thread.sleep(5);
-        }
+        assertThat(b.awaitDelayedCalls(Operation.PUT, 1, Duration.ofSeconds(30))).isTrue();
+        assertThat(c.awaitDelayedCalls(Operation.PUT, 1, Duration.ofSeconds(30))).isTrue();
+        io.dr4j.testing.Await.until("a holds the object", Duration.ofSeconds(30), () -> {
+            try {
+                return a.delegate().find(key("interrupted")).isPresent();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
         assertThat(a.delegate().find(key("interrupted"))).as("a took the write before the interrupt").isPresent();
         writer.interrupt();
         writer.join(TimeUnit.SECONDS.toMillis(30));

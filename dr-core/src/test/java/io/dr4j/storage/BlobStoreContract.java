@@ -2,6 +2,7 @@ package io.dr4j.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
@@ -268,6 +269,30 @@ public abstract class BlobStoreContract {
         assertThat(got).isEqualTo(Arrays.copyOfRange(data, 69_000, 70_000));
     }
 
+    /**
+     * A read into a buffer of a range spanning many of a backend's transfer parts (S3 parts, Azure
+     * ranges), at unaligned offsets, into a heap buffer at a position and into a direct buffer:
+     * the parallel ranged reads land each slice where it belongs.
+     */
+    @Test
+    void largeReadsIntoBuffersSpanManyParts() throws IOException {
+        int size = largeObjectSize();
+        byte[] data = randomBytes(24, size);
+        store.put(key("into-buffer/large"), data);
+        ByteBuffer heap = ByteBuffer.allocate(size);
+        heap.position(3).limit(3 + size - 1001);
+        store.read(key("into-buffer/large"), 1001, heap);
+        assertThat(heap.position()).isEqualTo(3 + size - 1001);
+        assertThat(Arrays.copyOfRange(heap.array(), 3, 3 + size - 1001)).isEqualTo(Arrays.copyOfRange(data, 1001, size));
+        ByteBuffer direct = ByteBuffer.allocateDirect(size - 7);
+        store.read(key("into-buffer/large"), 7, direct);
+        byte[] got = new byte[size - 7];
+        direct.flip().get(got);
+        assertThat(got).isEqualTo(Arrays.copyOfRange(data, 7, size));
+        assertThatThrownBy(() -> store.read(key("into-buffer/large"), 1, ByteBuffer.allocate(size)))
+                .isInstanceOf(EOFException.class);
+    }
+
     @Test
     void readPastTheEndIsEofAndOfAMissingKeyIsNoSuchFile() throws IOException {
         store.put(key("short"), randomBytes(22, 100));
@@ -327,22 +352,7 @@ public abstract class BlobStoreContract {
     @Test
     void listingPagesThroughMoreThanAThousandKeys() throws Exception {
         int count = paginationKeyCount();
-        ExecutorService pool = Executors.newFixedThreadPool(8);
-        try {
-            List<Future<?>> puts = new ArrayList<>();
-            for (int i = 0; i < count; i++) {
-                String k = String.format("many/%05d", i);
-                puts.add(pool.submit(() -> {
-                    store.put(key(k), k.getBytes(StandardCharsets.UTF_8));
-                    return null;
-                }));
-            }
-            for (Future<?> f : puts) {
-                f.get();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        putMany("many/%05d", count);
         store.put(key("other/x"), new byte[] {1});
         Set<String> listed = listKeys("many");
         assertThat(listed).hasSize(count);
@@ -353,13 +363,55 @@ public abstract class BlobStoreContract {
         assertThat(listKeys("")).hasSize(count + 1);
     }
 
+    /**
+     * A lazy listing fetches later pages (or walks later directories) only as the stream is
+     * consumed, so keys deleted after the first element was taken, and before the listing reached
+     * them, are not listed. An eager listing (everything fetched by {@code list} itself) still
+     * returns them and fails here. The keys deleted are the last ones in key order, beyond the
+     * first page of any paged backend (see {@link #paginationKeyCount()}); each key sits in its own
+     * directory, so a file-system walk reaches a directory that is empty by then.
+     */
     @Test
-    void listingIsLazy() throws IOException {
-        for (int i = 0; i < 20; i++) {
-            store.put(key("lazy/" + i), new byte[] {(byte) i});
-        }
+    void listingIsLazy() throws Exception {
+        int count = paginationKeyCount();
+        int deleted = 20;
+        putMany("lazy/%05d/x", count);
+        Set<String> listed = new HashSet<>();
+        Set<String> gone = new HashSet<>();
         try (Stream<BlobInfo> listing = store.list("lazy")) {
-            assertThat(listing.limit(3).count()).isEqualTo(3);
+            java.util.Iterator<BlobInfo> it = listing.iterator();
+            String first = it.next().key().value();
+            listed.add(first);
+            for (int i = count - deleted; i < count; i++) {
+                String k = String.format("lazy/%05d/x", i);
+                if (!k.equals(first)) {
+                    store.delete(key(k));
+                    gone.add(k);
+                }
+            }
+            it.forEachRemaining(info -> listed.add(info.key().value()));
+        }
+        assertThat(listed).as("keys deleted before the listing reached them").doesNotContainAnyElementsOf(gone);
+        assertThat(listed).hasSize(count - gone.size());
+    }
+
+    /** Puts {@code count} small objects named by {@code format} (with the index) in parallel. */
+    protected void putMany(String format, int count) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<?>> puts = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                String k = String.format(format, i);
+                puts.add(pool.submit(() -> {
+                    store.put(key(k), k.getBytes(StandardCharsets.UTF_8));
+                    return null;
+                }));
+            }
+            for (Future<?> f : puts) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 
@@ -417,9 +469,8 @@ public abstract class BlobStoreContract {
 
     @Test
     void concurrentPutIfAbsentHasExactlyOneWinnerWhenDeclared() throws Exception {
-        if (!store.supportsConditionalPut()) {
-            return; // capability not declared: putIfAbsent is documented as best effort
-        }
+        // not declared: putIfAbsent is documented as best effort, and the test does not apply
+        assumeTrue(store.supportsConditionalPut(), "the store does not declare CONDITIONAL_PUT");
         int writers = 8;
         ExecutorService pool = Executors.newFixedThreadPool(writers);
         try {
@@ -532,6 +583,88 @@ public abstract class BlobStoreContract {
             assertThat(store.getBytes(key("indep/" + (i % 3) + "/" + i))).isEqualTo(randomBytes(i, 100 + i));
         }
         assertThat(listKeys("indep")).isEqualTo(written);
+    }
+
+    /** The prefix a subclass configures its store to lock, if the store declares {@link Capability#OBJECT_LOCK}. */
+    public static final String LOCKED_PREFIX = "locked";
+
+    /** The prefix a subclass configures its store to write to a non-default tier, if it declares {@link Capability#STORAGE_TIERS}. */
+    public static final String TIERED_PREFIX = "cold";
+
+    /**
+     * The prefix under which a store that declares {@link Capability#OBJECT_LOCK} writes locked
+     * objects: {@link #LOCKED_PREFIX} unless a subclass says otherwise.
+     */
+    protected String lockedPrefix() {
+        return LOCKED_PREFIX;
+    }
+
+    /**
+     * The prefix that a store declaring {@link Capability#STORAGE_TIERS} writes to a tier other
+     * than its default: {@link #TIERED_PREFIX} unless a subclass says otherwise.
+     */
+    protected String tieredPrefix() {
+        return TIERED_PREFIX;
+    }
+
+    /**
+     * The tier the server reports for {@code key} (read outside the SPI, e.g. with the SDK),
+     * empty for the default tier. A subclass whose store declares {@link Capability#STORAGE_TIERS}
+     * overrides it where the tier can be observed; the default says it cannot.
+     *
+     * @throws UnsupportedOperationException if the tier cannot be observed
+     */
+    protected java.util.Optional<String> tierOf(BlobKey key) throws IOException {
+        throw new UnsupportedOperationException("tier not observable");
+    }
+
+    /**
+     * A store that declares {@link Capability#OBJECT_LOCK} never writes a lockable object
+     * unlocked: either the object is written and then can be neither replaced nor deleted, or the
+     * put is refused as permanent (the server cannot lock) and nothing is written.
+     */
+    @Test
+    void lockedObjectsAreImmutableOrRefusedWhenDeclared() throws IOException {
+        assumeTrue(store.capabilities().contains(Capability.OBJECT_LOCK), "the store does not declare OBJECT_LOCK");
+        BlobKey locked = key(lockedPrefix() + "/manifest-1");
+        byte[] data = "immutable".getBytes(StandardCharsets.UTF_8);
+        try {
+            store.put(locked, data);
+        } catch (PermanentBlobStoreException refused) {
+            assertThat(store.find(locked)).as("a refused locked put writes nothing").isEmpty();
+            return;
+        }
+        assertThatThrownBy(() -> store.put(locked, new byte[] {1})).isInstanceOf(IOException.class);
+        assertThatThrownBy(() -> store.delete(locked)).isInstanceOf(IOException.class);
+        assertThat(store.getBytes(locked)).isEqualTo(data);
+        BlobKey free = key("unlocked/x");
+        store.put(free, data);
+        store.delete(free);
+        assertThat(store.find(free)).isEmpty();
+    }
+
+    /**
+     * A store that declares {@link Capability#STORAGE_TIERS} places objects under its tiered
+     * prefix in another tier than the rest, and they behave as any object (put, stat, list, read).
+     */
+    @Test
+    void tieredObjectsRoundTripInTheirTierWhenDeclared() throws IOException {
+        assumeTrue(store.capabilities().contains(Capability.STORAGE_TIERS), "the store does not declare STORAGE_TIERS");
+        BlobKey tiered = key(tieredPrefix() + "/s1");
+        BlobKey plain = key("untiered/s1");
+        byte[] data = randomBytes(77, 4096);
+        store.put(tiered, data);
+        store.put(plain, data);
+        assertThat(store.getBytes(tiered)).isEqualTo(data);
+        assertThat(store.stat(tiered).size()).isEqualTo(data.length);
+        assertThat(listKeys(tieredPrefix())).contains(tiered.value());
+        java.util.Optional<String> tier;
+        try {
+            tier = tierOf(tiered);
+        } catch (UnsupportedOperationException notObservable) {
+            return;
+        }
+        assertThat(tier).as("tier of " + tiered).isPresent().isNotEqualTo(tierOf(plain));
     }
 
     @Test

@@ -48,6 +48,7 @@ public final class FaultInjectingBlobStore implements BlobStore {
     private final BlobStore delegate;
     private final Random random;
     private final Map<Operation, AtomicLong> calls = new ConcurrentHashMap<>();
+    private final Map<Operation, AtomicLong> delayed = new ConcurrentHashMap<>();
     private final CopyOnWriteArrayList<Rule> rules = new CopyOnWriteArrayList<>();
     private volatile Duration latency = Duration.ZERO;
     private volatile Set<Operation> latencyOps = EnumSet.noneOf(Operation.class);
@@ -66,6 +67,7 @@ public final class FaultInjectingBlobStore implements BlobStore {
         this.random = new Random(seed);
         for (Operation op : Operation.values()) {
             calls.put(op, new AtomicLong());
+            delayed.put(op, new AtomicLong());
         }
     }
 
@@ -133,6 +135,29 @@ public final class FaultInjectingBlobStore implements BlobStore {
         corruptKeys = k -> false;
         notifyAll();
         return this;
+    }
+
+    /**
+     * Waits until {@code count} calls of {@code op} in all have entered an injected latency or
+     * hang: the latch a test waits on before it interrupts or releases them (no sleep needed).
+     *
+     * @return whether that happened within {@code timeout}
+     */
+    public synchronized boolean awaitDelayedCalls(Operation op, int count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (delayed.get(op).get() < count) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            java.util.concurrent.TimeUnit.NANOSECONDS.timedWait(this, left);
+        }
+        return true;
+    }
+
+    private synchronized void enteredDelay(Operation op) {
+        delayed.get(op).incrementAndGet();
+        notifyAll();
     }
 
     /** How many calls of {@code op} reached this store (faulted or not). */
@@ -225,10 +250,12 @@ public final class FaultInjectingBlobStore implements BlobStore {
     private void before(Operation op, BlobKey key) throws IOException {
         long n = calls.get(op).incrementAndGet();
         if (hangingOps.contains(op)) {
+            enteredDelay(op);
             awaitRelease(op);
         }
         Duration delay = latency;
         if (!delay.isZero() && latencyOps.contains(op)) {
+            enteredDelay(op);
             try {
                 Thread.sleep(delay.toMillis(), delay.toNanosPart() % 1_000_000);
             } catch (InterruptedException e) {

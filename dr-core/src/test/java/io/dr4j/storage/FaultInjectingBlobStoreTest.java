@@ -15,6 +15,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** The fault injector passes the contract with no fault set, and each fault does what it says. */
@@ -102,7 +103,7 @@ class FaultInjectingBlobStoreTest extends BlobStoreContract {
         ExecutorService pool = Executors.newSingleThreadExecutor();
         try {
             Future<byte[]> pending = pool.submit(() -> store.getBytes(key("k")));
-            Thread.sleep(50);
+            assertThat(faulty().awaitDelayedCalls(Operation.GET, 1, Duration.ofSeconds(10))).isTrue();
             assertThat(pending.isDone()).isFalse();
             faulty().clearFaults();
             assertThat(pending.get(10, TimeUnit.SECONDS)).containsExactly(3);
@@ -142,22 +143,26 @@ class FaultInjectingBlobStoreTest extends BlobStoreContract {
         assertThat(faulty().calls(Operation.STAT)).isEqualTo(1);
     }
 
+    /** The call in an injected delay ends at once when its thread is interrupted, with an InterruptedIOException. */
     @Test
     void interruptedLatencyRaisesInterruptedIo() throws Exception {
         faulty().latency(Duration.ofSeconds(30), Operation.DELETE);
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        try {
-            Future<?> pending = pool.submit(() -> {
+        AtomicReference<Throwable> outcome = new AtomicReference<>();
+        Thread caller = new Thread(() -> {
+            try {
                 store.delete(key("k"));
-                return null;
-            });
-            Thread.sleep(50);
-            pending.cancel(true);
-            pool.shutdown();
-            assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
-        } finally {
-            pool.shutdownNow();
-        }
-        assertThat(new InterruptedIOException()).isInstanceOf(IOException.class);
+                outcome.set(new AssertionError("delete returned normally"));
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        }, "interrupted-caller");
+        caller.start();
+        assertThat(faulty().awaitDelayedCalls(Operation.DELETE, 1, Duration.ofSeconds(10))).isTrue();
+        long start = System.nanoTime();
+        caller.interrupt();
+        caller.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(caller.isAlive()).as("the call still runs after its interrupt").isFalse();
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(10));
+        assertThat(outcome.get()).isInstanceOf(InterruptedIOException.class).hasMessageContaining("interrupted");
     }
 }

@@ -4,6 +4,7 @@ import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import io.dr4j.azure.AzureBlobStore;
+import io.dr4j.bench.BenchFiles;
 import io.dr4j.bench.CheckpointWorkload;
 import io.dr4j.storage.BlobKey;
 import java.io.IOException;
@@ -67,7 +68,7 @@ public final class AzureSideBySide {
         Path azuriteMain = azuriteMain(Path.of(opts.getOrDefault("azurite", "dr-azure/node_modules")));
         Path work = Path.of(opts.getOrDefault("work", System.getProperty("java.io.tmpdir") + "/dr4j-azure-bench"));
 
-        deleteTree(work);
+        BenchFiles.deleteTree(work);
         Files.createDirectories(work);
         CheckpointWorkload workload = new CheckpointWorkload(shards, shardMib << 20, 20261126L);
         System.out.printf("generating %d x %d MiB in %s%n", shards, shardMib, work.resolve("src"));
@@ -135,13 +136,13 @@ public final class AzureSideBySide {
                         if (!azurite.waitFor(10, TimeUnit.SECONDS)) {
                             azurite.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
                         }
-                        deleteTree(data);
-                        deleteTree(out);
+                        BenchFiles.deleteTree(data);
+                        BenchFiles.deleteTree(out);
                     }
                 }
             }
         } finally {
-            deleteTree(work);
+            BenchFiles.deleteTree(work);
         }
         print(rows, shards, shardMib, blockMib, rangeMib, concurrency + (contentMd5 ? "" : ", no Content-MD5")
                 + (singlePutMib < 0 ? "" : ", single put up to " + singlePutMib + " MiB"));
@@ -288,17 +289,6 @@ public final class AzureSideBySide {
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 

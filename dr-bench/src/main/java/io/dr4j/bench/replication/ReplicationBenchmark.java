@@ -1,5 +1,6 @@
 package io.dr4j.bench.replication;
 
+import io.dr4j.bench.BenchFiles;
 import io.dr4j.bench.CheckpointWorkload;
 import io.dr4j.replication.ReplicatedBlobStore;
 import io.dr4j.replication.ReplicationStatus;
@@ -73,9 +74,9 @@ public final class ReplicationBenchmark {
             }
             run(work, memberRoots, new CheckpointWorkload(shards, shardMiB << 20, 20261126L), rounds, sync, linkBytesPerSecond);
         } finally {
-            deleteTree(work);
+            BenchFiles.deleteTree(work);
             for (Path root : memberRoots) {
-                deleteTree(root);
+                BenchFiles.deleteTree(root);
             }
         }
     }
@@ -97,7 +98,7 @@ public final class ReplicationBenchmark {
                 putAll(store, shards);
                 single[r] = totalMb / seconds(start);
             }
-            deleteTree(singleDir);
+            BenchFiles.deleteTree(singleDir);
 
             String replicated = "replicated-" + r;
             ReplicatedBlobStore store = ReplicatedBlobStore.builder()
@@ -126,7 +127,7 @@ public final class ReplicationBenchmark {
                 store.close();
             }
             for (Path root : roots) {
-                deleteTree(root.resolve(replicated));
+                BenchFiles.deleteTree(root.resolve(replicated));
             }
         }
         double s = median(single);
@@ -155,18 +156,5 @@ public final class ReplicationBenchmark {
         Arrays.sort(sorted);
         int n = sorted.length;
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        List<Path> paths;
-        try (Stream<Path> walk = Files.walk(root)) {
-            paths = new ArrayList<>(walk.sorted(Comparator.reverseOrder()).toList());
-        }
-        for (Path p : paths) {
-            Files.deleteIfExists(p);
-        }
     }
 }

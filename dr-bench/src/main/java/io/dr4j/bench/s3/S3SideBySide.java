@@ -1,6 +1,7 @@
 package io.dr4j.bench.s3;
 
 import io.dr4j.aws.S3BlobStore;
+import io.dr4j.bench.BenchFiles;
 import io.dr4j.bench.CheckpointWorkload;
 import io.dr4j.storage.BlobKey;
 import java.io.IOException;
@@ -148,7 +149,7 @@ public final class S3SideBySide {
                 }
             }
         } finally {
-            deleteTree(work);
+            BenchFiles.deleteTree(work);
         }
     }
 
@@ -230,7 +231,7 @@ public final class S3SideBySide {
     private double[] dr4j(boolean forceMd5) throws Exception {
         Path out = freshDir("out-dr4j");
         double[] times;
-        S3BlobStore.Builder builder = S3BlobStore.builder(BUCKET)
+        io.dr4j.aws.S3BlobStoreBuilder builder = S3BlobStore.builder(BUCKET)
                 .endpoint(endpoint).pathStyle(true).s3Compatible(true).conditionalPuts(false)
                 .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
                 .keyPrefix("dr4j").partSize(partSize).concurrency(dr4jConcurrency);
@@ -260,7 +261,7 @@ public final class S3SideBySide {
             }
             return times;
         } finally {
-            deleteTree(out);
+            BenchFiles.deleteTree(out);
         }
     }
 
@@ -319,7 +320,7 @@ public final class S3SideBySide {
             }
             return new double[] {upSeconds, downSeconds};
         } finally {
-            deleteTree(out);
+            BenchFiles.deleteTree(out);
         }
     }
 
@@ -363,7 +364,7 @@ public final class S3SideBySide {
             rcloneRun(common, "purge", "bench:" + BUCKET + "/rclone");
             return new double[] {up, down};
         } finally {
-            deleteTree(out);
+            BenchFiles.deleteTree(out);
         }
     }
 
@@ -425,23 +426,12 @@ public final class S3SideBySide {
 
     private Path freshDir(String name) throws IOException {
         Path dir = work.resolve(name);
-        deleteTree(dir);
+        BenchFiles.deleteTree(dir);
         return Files.createDirectories(dir);
     }
 
     private static double seconds(long startNanos) {
         return (System.nanoTime() - startNanos) / 1e9;
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted((x, y) -> y.getNameCount() - x.getNameCount()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 
     private static Map<String, String> parse(String[] args) {

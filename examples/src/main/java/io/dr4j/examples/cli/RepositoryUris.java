@@ -1,7 +1,9 @@
 package io.dr4j.examples.cli;
 
 import io.dr4j.aws.S3BlobStore;
+import io.dr4j.aws.S3BlobStoreBuilder;
 import io.dr4j.azure.AzureBlobStore;
+import io.dr4j.azure.AzureBlobStoreBuilder;
 import io.dr4j.replication.ReplicatedBlobStore;
 import io.dr4j.storage.BlobStore;
 import io.dr4j.storage.LocalBlobStore;
@@ -164,7 +166,7 @@ public final class RepositoryUris {
             throw new IllegalArgumentException("s3 URI needs a bucket: s3://bucket/prefix, was " + withoutQuery(uri.toString()));
         }
         Map<String, String> q = query(uri);
-        S3BlobStore.Builder b = S3BlobStore.builder(bucket);
+        S3BlobStoreBuilder b = S3BlobStore.builder(bucket);
         String prefix = prefix(uri);
         if (!prefix.isEmpty()) {
             b.keyPrefix(prefix);
@@ -198,7 +200,7 @@ public final class RepositoryUris {
             throw new IllegalArgumentException("azure://" + container + " needs the storage connection string in the "
                     + "environment variable " + envName);
         }
-        AzureBlobStore.Builder b = AzureBlobStore.builder().connectionString(connection, container);
+        AzureBlobStoreBuilder b = AzureBlobStore.builder().connectionString(connection, container);
         String prefix = prefix(uri);
         if (!prefix.isEmpty()) {
             b.prefix(prefix);

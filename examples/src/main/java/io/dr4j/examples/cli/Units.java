@@ -1,20 +1,20 @@
 package io.dr4j.examples.cli;
 
-import io.dr4j.drill.internal.ReportCodec;
+import io.dr4j.drill.DrillReportFormat;
 import java.time.Duration;
 
-/** Figures for people, formatted exactly as drill reports format them ({@link ReportCodec}). */
+/** Figures for people, formatted exactly as drill reports format them ({@link DrillReportFormat}). */
 final class Units {
 
     private Units() {
     }
 
     static String bytes(long n) {
-        return ReportCodec.bytes(n);
+        return DrillReportFormat.bytes(n);
     }
 
     static String duration(Duration d) {
-        return ReportCodec.duration(d);
+        return DrillReportFormat.duration(d);
     }
 
     static String rate(long bytes, Duration d) {

@@ -1,5 +1,9 @@
 package io.dr4j.examples.cli;
 
+import com.azure.storage.blob.BlobServiceClientBuilder;
+import io.dr4j.aws.S3ProxyServer;
+import io.dr4j.azure.Azurite;
+import io.dr4j.testing.TestFiles;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,7 +28,7 @@ class CliRoundTripTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static S3ProxyServer s3;
-    private static AzuriteServer azurite;
+    private static Azurite azurite;
     private static Path azuriteData;
 
     @TempDir
@@ -33,15 +37,16 @@ class CliRoundTripTest {
     @BeforeAll
     static void startServers() throws Exception {
         s3 = new S3ProxyServer();
+        s3.start();
         azuriteData = Files.createTempDirectory("dr4j-cli-azurite-");
-        azurite = new AzuriteServer(azuriteData);
+        azurite = Azurite.start(azuriteData);
     }
 
     @AfterAll
     static void stopServers() throws Exception {
-        s3.stop();
-        azurite.stop();
-        QuickStartAccess.deleteTree(azuriteData);
+        s3.close();
+        azurite.close();
+        TestFiles.deleteTree(azuriteData);
     }
 
     private final CliRunner cli = new CliRunner(Map.of("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY,
@@ -69,7 +74,8 @@ class CliRoundTripTest {
     }
 
     private List<String> azureRepo(String container) {
-        azurite.createContainer(container);
+        new BlobServiceClientBuilder().connectionString(azurite.connectionString()).buildClient()
+                .createBlobContainer(container);
         return List.of("--repo", "azure://" + container + "/backups/llama");
     }
 
@@ -249,7 +255,7 @@ class CliRoundTripTest {
         CliRunner.Result backup = cli.run(args(replicated, key, "backup", source.toString()));
         assertThat(backup.exitCode()).as(backup.err()).isZero();
 
-        QuickStartAccess.deleteTree(tmp.resolve("site-b/chunks"));
+        TestFiles.deleteTree(tmp.resolve("site-b/chunks"));
         CliRunner.Result repair = cli.run(args(replicated, key, "repair", "--json"));
 
         assertThat(repair.exitCode()).as(repair.out() + repair.err()).isZero();

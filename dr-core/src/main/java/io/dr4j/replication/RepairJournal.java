@@ -1,4 +1,4 @@
-package io.dr4j.replication.internal;
+package io.dr4j.replication;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  *
  * <p>Thread-safe: appends and compactions are serialized.
  */
-public final class RepairJournal {
+final class RepairJournal {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int FORMAT = 1;

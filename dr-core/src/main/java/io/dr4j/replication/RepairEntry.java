@@ -1,4 +1,4 @@
-package io.dr4j.replication.internal;
+package io.dr4j.replication;
 
 import io.dr4j.storage.BlobKey;
 import java.time.Instant;
@@ -20,7 +20,7 @@ import java.util.Set;
  * @param size the object's size when known (puts), else 0
  * @param recordedAt when the write was accepted
  */
-public record RepairEntry(long seq, Kind kind, BlobKey key, Set<String> sources, Set<String> targets, long size,
+record RepairEntry(long seq, Kind kind, BlobKey key, Set<String> sources, Set<String> targets, long size,
         Instant recordedAt) {
 
     /** Why an entry exists. */

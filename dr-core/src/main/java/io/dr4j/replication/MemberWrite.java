@@ -1,4 +1,4 @@
-package io.dr4j.replication.internal;
+package io.dr4j.replication;
 
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread-safe.
  */
-public final class MemberWrite implements Runnable {
+final class MemberWrite implements Runnable {
 
     /** The write itself. */
     @FunctionalInterface

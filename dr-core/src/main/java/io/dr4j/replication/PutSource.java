@@ -1,4 +1,4 @@
-package io.dr4j.replication.internal;
+package io.dr4j.replication;
 
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Thread-safe.
  */
-public abstract class PutSource {
+abstract class PutSource {
 
     private final AtomicInteger references = new AtomicInteger(1);
 

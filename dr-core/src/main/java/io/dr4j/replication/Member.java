@@ -1,6 +1,6 @@
-package io.dr4j.replication.internal;
+package io.dr4j.replication;
 
-import io.dr4j.replication.MemberHealth;
+
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
 import io.dr4j.storage.TransientBlobStoreException;
@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Thread-safe.
  */
-public final class Member {
+final class Member {
 
     /** An I/O call to a member's store. */
     @FunctionalInterface
@@ -39,11 +39,19 @@ public final class Member {
     private final CircuitBreaker breaker;
     private volatile double latencyNanos;
 
-    public Member(String name, BlobStore store, int priority, CircuitBreakerConfig config) {
+    Member(String name, BlobStore store, int priority, CircuitBreakerSettings settings, java.time.Clock clock) {
         this.name = name;
         this.store = store;
         this.priority = priority;
-        this.breaker = CircuitBreaker.of(name, config);
+        this.breaker = CircuitBreaker.of(name, CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(settings.windowCalls())
+                .minimumNumberOfCalls(settings.minimumCalls())
+                .failureRateThreshold(settings.failureRatePercent())
+                .waitDurationInOpenState(settings.openFor())
+                .permittedNumberOfCallsInHalfOpenState(settings.halfOpenCalls())
+                .clock(clock)
+                .build());
     }
 
     public String name() {
@@ -58,7 +66,7 @@ public final class Member {
         return priority;
     }
 
-    public CircuitBreaker breaker() {
+    CircuitBreaker breaker() {
         return breaker;
     }
 

@@ -1,4 +1,4 @@
-package io.dr4j.drill.internal;
+package io.dr4j.drill;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -7,8 +7,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dr4j.backup.SnapshotId;
-import io.dr4j.drill.DrillReport;
-import io.dr4j.drill.RecoveryObjectives;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -22,7 +20,7 @@ import java.util.Optional;
  * (not by reflection) so that its shape is exactly the documented schema and cannot drift with a
  * record component's name. Not API. Thread-safe.
  */
-public final class ReportCodec {
+final class ReportCodec {
 
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

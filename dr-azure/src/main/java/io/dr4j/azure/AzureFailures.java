@@ -6,22 +6,23 @@ import com.azure.storage.blob.models.BlobStorageException;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.PermanentBlobStoreException;
 import io.dr4j.storage.TransientBlobStoreException;
+import io.dr4j.storage.transfer.TransferFailures;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.TimeoutException;
 
 /**
- * Turns what the Azure SDK throws into the SPI's exceptions, so that no SDK type crosses
+ * Turns what the Azure SDK throws into the SPI's exceptions (the SDK-independent half, shared
+ * with the S3 store, is {@link TransferFailures}), so that no SDK type crosses
  * {@link io.dr4j.storage.BlobStore}. Messages name the operation, the store (account and
  * container) and the key; they never quote the request or, for authentication failures, the
  * service's text, which echoes the request signature.
  */
-final class Failures {
+final class AzureFailures {
 
-    private Failures() {
+    private AzureFailures() {
     }
 
     /**
@@ -38,20 +39,17 @@ final class Failures {
             }
         }
         if (isInterruption(failure)) {
-            Thread.currentThread().interrupt();
-            InterruptedIOException e = new InterruptedIOException(store + ": " + operation + " interrupted"
-                    + (key == null ? "" : " for " + key));
-            e.initCause(failure);
-            return e;
+            return TransferFailures.interrupted(store, operation, key, failure);
         }
         if (t instanceof HttpResponseException http && http.getResponse() != null) {
             return mapStatus(store, operation, key, http, conditionalCreate);
         }
-        Throwable io = findConnectionFailure(failure);
+        Throwable io = TransferFailures.ioCause(failure);
         if (io != null) {
-            return new TransientBlobStoreException(store, key, operation + " failed: " + describe(io), failure);
+            return new TransientBlobStoreException(store, key, operation + " failed: " + TransferFailures.describe(io), failure);
         }
-        return new PermanentBlobStoreException(store, key, operation + " failed unexpectedly: " + describe(t), failure);
+        return new PermanentBlobStoreException(store, key, operation + " failed unexpectedly: " + TransferFailures.describe(t),
+                failure);
     }
 
     private static IOException mapStatus(String store, String operation, BlobKey key, HttpResponseException http,
@@ -123,13 +121,10 @@ final class Failures {
     }
 
     private static Throwable unwrap(Throwable failure) {
-        Throwable t = failure;
-        while ((t instanceof java.util.concurrent.ExecutionException
-                || t instanceof java.util.concurrent.CompletionException
-                || t instanceof java.io.UncheckedIOException
-                || t.getClass().getName().startsWith("reactor.core.Exceptions$"))
+        Throwable t = TransferFailures.unwrap(failure);
+        while ((t instanceof java.io.UncheckedIOException || t.getClass().getName().startsWith("reactor.core.Exceptions$"))
                 && t.getCause() != null) {
-            t = t.getCause();
+            t = TransferFailures.unwrap(t.getCause());
         }
         return t;
     }
@@ -142,28 +137,5 @@ final class Failures {
             }
         }
         return Thread.currentThread().isInterrupted();
-    }
-
-    /** The first connection-level failure among the causes: worth a retry. */
-    private static Throwable findConnectionFailure(Throwable failure) {
-        for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof IOException || t instanceof TimeoutException) {
-                return t;
-            }
-            if (t.getCause() == t) {
-                break;
-            }
-        }
-        return null;
-    }
-
-    private static String describe(Throwable t) {
-        String message = t.getMessage();
-        return t.getClass().getSimpleName() + (message == null || message.isBlank() ? "" : " (" + firstLine(message) + ")");
-    }
-
-    private static String firstLine(String s) {
-        String line = s.lines().findFirst().orElse("");
-        return line.length() > 200 ? line.substring(0, 200) + "…" : line;
     }
 }

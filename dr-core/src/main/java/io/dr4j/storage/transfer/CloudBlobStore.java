@@ -1,0 +1,134 @@
+package io.dr4j.storage.transfer;
+
+import io.dr4j.storage.BlobKey;
+import io.dr4j.storage.BlobStore;
+import io.dr4j.storage.Capability;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * The SPI plumbing that every object-store backend shares, so that each cloud module keeps only
+ * what speaks its SDK: the name and declared capabilities, the argument checks, and the choice
+ * between one request (objects up to {@link #singlePutThreshold()}) and a parallel upload in
+ * parts, for byte arrays (sent in place: the range is never copied) and streams (read into one
+ * buffer below the threshold, into pooled part buffers above it). A backend implements the
+ * single put, the two part uploads, the reads, listing and deletion.
+ *
+ * <p>Subclasses are thread-safe, as every {@link BlobStore} is.
+ */
+public abstract class CloudBlobStore implements BlobStore {
+
+    private final String name;
+    private final Set<Capability> capabilities;
+    private final long singlePutThreshold;
+
+    /**
+     * {@code name} must hold no secret; {@code capabilities} is copied; objects up to
+     * {@code singlePutThreshold} bytes are written with one request.
+     */
+    protected CloudBlobStore(String name, Set<Capability> capabilities, long singlePutThreshold) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.singlePutThreshold = singlePutThreshold;
+        this.capabilities = capabilities.isEmpty() ? Set.of()
+                : Collections.unmodifiableSet(EnumSet.copyOf(capabilities)); // in declaration order
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final Set<Capability> capabilities() {
+        return capabilities;
+    }
+
+    /** Objects up to this many bytes are written with one request. */
+    protected final long singlePutThreshold() {
+        return singlePutThreshold;
+    }
+
+    /** Writes {@code data[offset, offset + length)} in one request; {@code conditional}: only if absent. */
+    protected abstract void putSingle(BlobKey key, byte[] data, int offset, int length, boolean conditional)
+            throws IOException;
+
+    /** Writes {@code data[offset, offset + length)} (above the threshold) in parts, in place. */
+    protected abstract void putParts(BlobKey key, byte[] data, int offset, int length, boolean conditional)
+            throws IOException;
+
+    /** Writes exactly {@code length} bytes (above the threshold) of {@code data} in parts. */
+    protected abstract void putParts(BlobKey key, InputStream data, long length) throws IOException;
+
+    /** Reads {@code [offset, offset + dst.remaining())} into {@code dst}, which has bytes remaining. */
+    protected abstract void readInto(BlobKey key, long offset, ByteBuffer dst) throws IOException;
+
+    /** Fails if the store is closed; by default it never is. */
+    protected void checkOpen() throws IOException {
+    }
+
+    @Override
+    public final void put(BlobKey key, byte[] data) throws IOException {
+        put(key, data, 0, data.length, false);
+    }
+
+    /** Sends the range in place: neither a single put nor the parts copy it. */
+    @Override
+    public final void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
+        put(key, data, offset, length, false);
+    }
+
+    /** {@link #put(BlobKey, byte[])} with {@code If-None-Match: *}; a backend whose server ignores it overrides this. */
+    @Override
+    public void putIfAbsent(BlobKey key, byte[] data) throws IOException {
+        put(key, data, 0, data.length, true);
+    }
+
+    /** The single put or the part upload of an array range. */
+    protected final void put(BlobKey key, byte[] data, int offset, int length, boolean conditional) throws IOException {
+        Objects.requireNonNull(key, "key");
+        Objects.checkFromIndexSize(offset, length, data.length);
+        checkOpen();
+        if (length <= singlePutThreshold()) {
+            putSingle(key, data, offset, length, conditional);
+        } else {
+            putParts(key, data, offset, length, conditional);
+        }
+    }
+
+    @Override
+    public final void put(BlobKey key, InputStream data, long length) throws IOException {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(data, "data");
+        if (length < 0) {
+            throw new IllegalArgumentException("negative length " + length + " for " + key);
+        }
+        checkOpen();
+        if (length <= singlePutThreshold()) {
+            byte[] body = new byte[(int) length];
+            SourceFiles.readFully(data, body, 0, body.length, name + ": " + key);
+            putSingle(key, body, 0, body.length, false);
+        } else {
+            putParts(key, data, length);
+        }
+    }
+
+    /** Parallel ranged requests, each landing straight in its slice of {@code dst}. */
+    @Override
+    public final void read(BlobKey key, long offset, ByteBuffer dst) throws IOException {
+        Ranges.check(key, offset, 0);
+        checkOpen();
+        if (dst.hasRemaining()) {
+            readInto(key, offset, dst);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+}
