@@ -60,7 +60,7 @@ class ReplicatedRepositoryTest {
     }
 
     @Test
-    void backupSucceedsWithOneReplicaDownAndRepairCatchesItUp() throws IOException {
+    void backupSucceedsWithOneReplicaDownAndRepairCatchesItUp() throws IOException, InterruptedException {
         LocalBlobStore a = local("a");
         LocalBlobStore b = local("b");
         FaultInjectingBlobStore c = new FaultInjectingBlobStore(local("c"));
