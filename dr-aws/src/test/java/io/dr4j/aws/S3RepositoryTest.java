@@ -66,9 +66,9 @@ class S3RepositoryTest {
             assertThat(target.resolve("shards/model-00001.safetensors")).hasBinaryContent(shard);
             assertThat(repo.verify(second.id(), VerifyLevel.DATA).ok()).isTrue();
 
-            // damage one stored chunk behind dr4j's back: verify names it, restore refuses it
+            // damage one stored pack behind dr4j's back, inside a chunk: verify names the pack, restore refuses it
             BlobInfo chunk;
-            try (Stream<BlobInfo> chunks = store.list("chunks")) {
+            try (Stream<BlobInfo> chunks = store.list("packs")) {
                 chunk = chunks.max(Comparator.comparingLong(BlobInfo::size)).orElseThrow();
             }
             byte[] body = store.getBytes(chunk.key());
@@ -87,6 +87,70 @@ class S3RepositoryTest {
             try (Repository reopened = Repository.open(store, key, options)) {
                 assertThat(reopened.snapshots()).hasSize(2);
             }
+        }
+    }
+
+    /**
+     * Two writers (separate stores, repositories and host names, as two hosts would be) back up
+     * into one S3 repository at once, racing to store the same base weights; then a prune runs.
+     * Every snapshot verifies and restores byte for byte before and after.
+     */
+    @Test
+    void twoConcurrentWritersAndAPruneAfterThemLoseNothing() throws Exception {
+        String bucket = server.newBucket();
+        InitOptions init = InitOptions.defaults().withChunker(new ChunkerParameters(16 << 10, 64 << 10, 256 << 10));
+        KeyProvider key = KeyProvider.rawKey(new byte[32]);
+        try (S3BlobStore store = server.storeBuilder(bucket).build()) {
+            Repository.init(store, key, init, RepositoryOptions.builder().noCache().build()).close();
+        }
+        byte[] base = random(40, 2 << 20);
+        java.util.List<Path> sources = new java.util.ArrayList<>();
+        for (int w = 0; w < 2; w++) {
+            Path src = Files.createDirectories(tmp.resolve("host-" + w));
+            Files.write(src.resolve("base.bin"), base);
+            Files.write(src.resolve("delta.bin"), random(41 + w, 1 << 20));
+            sources.add(src);
+        }
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            java.util.List<java.util.concurrent.Future<Snapshot>> done = new java.util.ArrayList<>();
+            for (int w = 0; w < 2; w++) {
+                int writer = w;
+                done.add(pool.submit(() -> {
+                    try (S3BlobStore store = server.storeBuilder(bucket).build();
+                         Repository repo = Repository.open(store, key, RepositoryOptions.builder().noCache().host("host-" + writer).build())) {
+                        go.await();
+                        return repo.backup(sources.get(writer), BackupOptions.builder().tag("w" + writer).build());
+                    }
+                }));
+            }
+            go.countDown();
+            for (java.util.concurrent.Future<Snapshot> f : done) {
+                f.get(2, java.util.concurrent.TimeUnit.MINUTES);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        try (S3BlobStore store = server.storeBuilder(bucket).build();
+             Repository repo = Repository.open(store, key, RepositoryOptions.builder().noCache().pruneGracePeriod(java.time.Duration.ZERO)
+                     .build())) {
+            assertThat(repo.snapshots()).hasSize(2);
+            for (Snapshot s : repo.snapshots()) {
+                assertThat(repo.verify(s.id(), VerifyLevel.DATA).problems()).isEmpty();
+                Path target = tmp.resolve("restore-" + s.host());
+                repo.restore(s.id(), target, RestoreOptions.defaults());
+                int w = s.host().equals("host-0") ? 0 : 1;
+                assertThat(target.resolve("base.bin")).hasBinaryContent(base);
+                assertThat(target.resolve("delta.bin")).hasSameBinaryContentAs(sources.get(w).resolve("delta.bin"));
+            }
+            repo.forget(io.dr4j.backup.RetentionPolicy.builder().keepTags("w1").build(), false);
+            repo.prune(false);
+            Snapshot left = repo.snapshots().get(0);
+            assertThat(left.host()).isEqualTo("host-1");
+            assertThat(repo.verify(left.id(), VerifyLevel.DATA).problems()).isEmpty();
+            repo.restore(left.id(), tmp.resolve("after-prune"), RestoreOptions.defaults());
+            assertThat(tmp.resolve("after-prune/base.bin")).hasBinaryContent(base);
         }
     }
 }

@@ -84,8 +84,8 @@ class AzureRepositoryTest {
             assertThat(target.resolve("config.json")).hasContent("{\"step\": 1}");
             assertThat(repo.verify(second.id(), VerifyLevel.DATA).ok()).isTrue();
 
-            // damage one stored chunk behind dr4j's back: verify names it, restore refuses it
-            BlobItem chunk = container.listBlobs().stream().filter(b -> b.getName().startsWith("dr4j/chunks/"))
+            // damage one stored pack behind dr4j's back, inside a chunk: verify names the pack, restore refuses it
+            BlobItem chunk = container.listBlobs().stream().filter(b -> b.getName().startsWith("dr4j/packs/"))
                     .max(java.util.Comparator.comparingLong(b -> b.getProperties().getContentLength())).orElseThrow();
             byte[] body = container.getBlobClient(chunk.getName()).downloadContent().toBytes();
             body[body.length / 2] ^= 4;
