@@ -9,6 +9,7 @@ import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.zip.CRC32C;
 
 /**
  * Lossless byte-plane codec for chunks of floating-point tensors (BF16, F16, F32), after ZipNN
@@ -40,14 +41,19 @@ import java.util.Objects;
  * 3           1     split: 0 = bytes as stored, 1 = rotate left 1 bit (sign to the low byte)
  * 4           1     phase p, 0 &lt;= p &lt; w: bytes before the first whole element
  * 5           4     plain length L (u32)
- * 9           5 * w plane table, for k = 0..w-1: flags (u8: 0 = raw, 1 = one zstd frame), stored length (u32)
- * 9 + 5w      h     head: the first h = min(p, L) plain bytes, raw
+ * 9           4     CRC-32C of the L plain bytes
+ * 13          5 * w plane table, for k = 0..w-1: flags (u8: 0 = raw, 1 = one zstd frame), stored length (u32)
+ * 13 + 5w     h     head: the first h = min(p, L) plain bytes, raw
  * ...         t     tail: the last t = (L - h) mod w plain bytes, raw
  * ...         ...   planes 0..w-1 back to back, each stored as its table entry says
  * </pre>
  * With {@code n = (L - h) / w} whole elements, plane {@code k} decodes to {@code n} bytes: byte
  * {@code w-1-k} (0 = least significant) of each element after the split transform. Element
  * {@code i} occupies plain bytes {@code [h + w*i, h + w*(i+1))}.
+ *
+ * <p>The CRC makes a decoding self-checking. Blobs are authenticated (AES-GCM) before they are
+ * decoded, so it is there for what authentication cannot see: a bug in this codec or its callers
+ * would otherwise restore wrong weights without a word, the one failure a DR tool must not have.
  *
  * <p>{@link TensorCodec} is immutable and thread-safe; a {@link Scratch} belongs to one thread at a
  * time. {@link #encode} and {@link #decode} allocate nothing on the Java heap in steady state.
@@ -101,10 +107,14 @@ public final class TensorCodec {
     public static final int VERSION = 1;
     /** Default largest chunk a {@link Scratch} holds: 1 MiB. */
     public static final int DEFAULT_MAX_CHUNK = 1 << 20;
-    /** Default zstd level of the planes. */
-    public static final int DEFAULT_LEVEL = 3;
+    /**
+     * Default zstd level of the planes: 1. On exponent planes it is both faster and smaller than 3
+     * (0.359 vs 0.402 of the plane on N(0, 0.02) BF16): the plane is all literals, and the match
+     * finders of higher levels spend bits on short spurious matches.
+     */
+    public static final int DEFAULT_LEVEL = 1;
 
-    private static final int FIXED_HEADER = 9;
+    private static final int FIXED_HEADER = 13;
     private static final int PLANE_ENTRY = 5;
     private static final int MAX_WIDTH = 4;
     private static final int FLAG_RAW = 0;
@@ -139,7 +149,7 @@ public final class TensorCodec {
         this.maxChunk = maxChunk;
     }
 
-    /** zstd level 3, {@link Split#EXPONENT_BYTE}, chunks up to 1 MiB. */
+    /** zstd level {@value #DEFAULT_LEVEL}, {@link Split#EXPONENT_BYTE}, chunks up to 1 MiB. */
     public static TensorCodec defaults() {
         return DEFAULTS;
     }
@@ -216,6 +226,9 @@ public final class TensorCodec {
         dst[dstOff + 3] = (byte) split.code;
         dst[dstOff + 4] = (byte) phase;
         INT.set(dst, dstOff + 5, len);
+        scratch.crc.reset();
+        scratch.crc.update(src, off, len);
+        INT.set(dst, dstOff + 9, (int) scratch.crc.getValue());
         int pos = dstOff + FIXED_HEADER + PLANE_ENTRY * w;
         System.arraycopy(src, off, dst, pos, head);
         pos += head;
@@ -240,13 +253,15 @@ public final class TensorCodec {
     }
 
     /**
-     * Decodes {@code src[off, off+len)} into {@code dst[dstOff, dstOff+plainLength)}. Writes
-     * nothing outside that range, and nothing at all when it throws.
+     * Decodes {@code src[off, off+len)} into {@code dst[dstOff, dstOff+plainLength)} and checks the
+     * result against the encoding's CRC-32C. Writes nothing outside that range; a malformed
+     * encoding is rejected before anything is written, and when only the CRC fails the range holds
+     * unspecified bytes.
      *
      * @param plainLength the chunk's plain length as recorded beside the encoding; must match the encoding's
      * @return {@code plainLength}
      * @throws IllegalArgumentException if the encoding is truncated, malformed or does not decode to
-     *     exactly {@code plainLength} bytes (the message starts with "tensor codec:"), or
+     *     exactly {@code plainLength} bytes of the recorded CRC (the message starts with "tensor codec:"), or
      *     {@code plainLength} exceeds {@link #maxChunk()}
      * @throws IndexOutOfBoundsException if a range lies outside its array
      */
@@ -341,6 +356,13 @@ public final class TensorCodec {
         }
         for (int k = 0; k < w; k++) {
             planeArray[k] = null; // do not keep the caller's array reachable
+        }
+        scratch.crc.reset();
+        scratch.crc.update(dst, dstOff, plainLength);
+        int crc = (int) scratch.crc.getValue();
+        int expected = (int) INT.get(src, off + 9);
+        if (crc != expected) {
+            throw corrupt(String.format("decoded bytes have CRC-32C %08x, the encoding records %08x", crc, expected));
         }
         return plainLength;
     }
@@ -459,6 +481,7 @@ public final class TensorCodec {
         private final byte[] planes;
         private final byte[] compressed;
         private final int[] histogram = new int[256];
+        private final CRC32C crc = new CRC32C();
         private final byte[][] planeArray = new byte[MAX_WIDTH][];
         private final int[] planeOffset = new int[MAX_WIDTH];
         private final ZstdCompressCtx compressor;
