@@ -23,8 +23,9 @@ import java.util.zip.CRC32C;
  * 8 exponent bits of a BF16 or F32 value (5 exponent bits and the top 3 mantissa bits of an F16),
  * and the sign travels with the low mantissa bits, which are incompressible anyway. With
  * {@link Split#BYTES} the planes are the element's bytes as stored, most significant first (plane 0
- * of a BF16 is sign + 7 exponent bits). The rotation saves the random sign bit from the one plane
- * that compresses; docs/tensor-codec.md has the measurements.
+ * of a BF16 is sign + 7 exponent bits). The rotation gains little (0.680 vs 0.684 of raw on
+ * BF16): the exponent's lowest bit, which it brings in, is about as random as the sign it moves
+ * out. docs/tensor-codec.md specifies the format and has the measurements.
  *
  * <p>Chunks are cut anywhere, so a chunk may begin inside an element ({@code phase} bytes before
  * the first element boundary) and end inside one; those partial elements are stored raw. Every
