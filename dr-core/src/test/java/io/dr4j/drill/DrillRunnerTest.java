@@ -331,7 +331,7 @@ class DrillRunnerTest {
             chunk = walk.filter(Files::isRegularFile).sorted().findFirst().orElseThrow();
         }
         byte[] bytes = Files.readAllBytes(chunk);
-        bytes[bytes.length / 2] ^= 0x10;
+        bytes[20] ^= 0x10; // inside the first blob's ciphertext (its 14-byte envelope header comes first)
         Files.write(chunk, bytes);
         return storeRoot.relativize(chunk).toString().replace('\\', '/');
     }

@@ -54,7 +54,7 @@ import software.amazon.awssdk.transfer.s3.model.FileUpload;
  * <pre>
  * mvn -B -q -pl dr-bench -am package -DskipTests
  * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.s3.S3SideBySide [--shards 8] [--shard-mib 256]
- *      [--part-mib 16] [--concurrency 8] [--rounds 1] [--tools dr4j,tm,rclone]
+ *      [--part-mib 16] [--concurrency 8] [--rounds 1] [--tools dr4j,dr4j-repo,tm,rclone]
  *      [--dr4j-files 4] [--dr4j-concurrency C]
  * </pre>
  *
@@ -165,6 +165,7 @@ public final class S3SideBySide {
                 switch (tool) {
                     case "dr4j" -> times = dr4j(false);
                     case "dr4j-md5" -> times = dr4j(true);
+                    case "dr4j-repo" -> times = dr4jRepository();
                     case "tm" -> times = transferManager();
                     case "rclone" -> {
                         if (!rcloneInstalled()) {
@@ -203,6 +204,7 @@ public final class S3SideBySide {
         return switch (tool) {
             case "dr4j" -> "dr4j S3BlobStore (defaults)";
             case "dr4j-md5" -> "dr4j S3BlobStore (+Content-MD5)";
+            case "dr4j-repo" -> "dr4j Repository backup/restore";
             case "tm" -> "AWS S3 Transfer Manager (Java)";
             default -> "rclone " + rcloneVersion();
         };
@@ -258,6 +260,51 @@ public final class S3SideBySide {
             verify("dr4j", out);
             for (Path f : files) {
                 store.delete(BlobKey.of(f.getFileName().toString()));
+            }
+            return times;
+        } finally {
+            BenchFiles.deleteTree(out);
+        }
+    }
+
+    /**
+     * The backup engine on S3: a full backup of the checkpoint into a repository (chunked, hashed,
+     * encrypted, in ~16 MiB packs) as "upload", and a restore of it (each pack fetched once by
+     * ranged GETs, every chunk authenticated, files fsync'd and swapped in) as "download": what a
+     * user gets next to {@code rclone copy} of the plain files from the same server.
+     */
+    private double[] dr4jRepository() throws Exception {
+        Path out = work.resolve("out-dr4j-repo");
+        BenchFiles.deleteTree(out);
+        Path source = files.get(0).getParent().getParent();
+        io.dr4j.aws.S3BlobStoreBuilder builder = S3BlobStore.builder(BUCKET)
+                .endpoint(endpoint).pathStyle(true).s3Compatible(true).conditionalPuts(false)
+                .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(accessKey, secretKey)))
+                .keyPrefix("dr4j-repo");
+        io.dr4j.backup.KeyProvider key = io.dr4j.backup.KeyProvider.rawKey(new byte[32]);
+        io.dr4j.backup.RepositoryOptions options = io.dr4j.backup.RepositoryOptions.builder().noCache().build();
+        double[] times = new double[2];
+        try (S3BlobStore store = builder.build()) {
+            io.dr4j.backup.Repository.init(store, key, io.dr4j.backup.InitOptions.defaults(), options).close();
+            try (io.dr4j.backup.Repository repo = io.dr4j.backup.Repository.open(store, key, options)) {
+                long t0 = System.nanoTime();
+                io.dr4j.backup.Snapshot s = repo.backup(source);
+                times[0] = seconds(t0);
+                long t1 = System.nanoTime();
+                io.dr4j.backup.RestoreResult r = repo.restore(s.id(), out, io.dr4j.backup.RestoreOptions.defaults());
+                times[1] = seconds(t1);
+                System.out.printf(Locale.ROOT, "dr4j-repo: %d chunks in %d ranged GETs for the restore%n",
+                        s.stats().newChunks(), r.storeReads());
+            }
+            for (Path f : files) {
+                if (!sameBytes(f, out.resolve(source.relativize(f)))) {
+                    throw new IllegalStateException("dr4j-repo restored different bytes for " + f);
+                }
+            }
+            try (java.util.stream.Stream<io.dr4j.storage.BlobInfo> all = store.list("")) {
+                for (io.dr4j.storage.BlobInfo info : all.toList()) {
+                    store.delete(info.key());
+                }
             }
             return times;
         } finally {

@@ -20,6 +20,27 @@ final class PackHeaders {
     private PackHeaders() {
     }
 
+    /** Reads {@code into} at {@code offset}; a copy on which {@code check} throws is rejected, and the last rejection rethrown. */
+    private static void readChecked(Context ctx, BlobKey key, long offset, byte[] into, Runnable check) throws IOException {
+        CorruptObjectException[] rejected = new CorruptObjectException[1];
+        try {
+            ctx.store().readVerified(key, offset, ByteBuffer.wrap(into), view -> {
+                try {
+                    check.run();
+                    return true;
+                } catch (CorruptObjectException e) {
+                    rejected[0] = e;
+                    return false;
+                }
+            });
+        } catch (io.dr4j.storage.PermanentBlobStoreException e) {
+            if (rejected[0] != null) {
+                throw rejected[0];
+            }
+            throw e;
+        }
+    }
+
     static List<PackFormat.Blob> read(Context ctx, BlobKey key, BlobInfo info) throws IOException {
         String where = ctx.where(key);
         long size = info.size();
@@ -27,18 +48,20 @@ final class PackHeaders {
             throw new CorruptObjectException(where + ": " + size + " bytes is too short for a pack (truncated)");
         }
         byte[] trailer = new byte[PackFormat.TRAILER];
-        ctx.store().read(key, size - PackFormat.TRAILER, ByteBuffer.wrap(trailer));
+        // through readVerified, so a store with several copies reads around a damaged one
+        readChecked(ctx, key, size - PackFormat.TRAILER, trailer, () -> PackFormat.readTrailer(trailer, 0, size, where));
         int headerLength = PackFormat.readTrailer(trailer, 0, size, where);
         if (headerLength > MAX_HEADER) {
             throw new CorruptObjectException(where + ": pack header of " + headerLength + " bytes exceeds the limit of " + MAX_HEADER);
         }
         byte[] sealed = new byte[headerLength];
         long headerStart = size - PackFormat.TRAILER - headerLength;
-        ctx.store().read(key, headerStart, ByteBuffer.wrap(sealed));
         byte[] packId = PackFormat.parseName(key.name());
         if (packId == null) {
             throw new CorruptObjectException(where + ": not a pack key");
         }
+        readChecked(ctx, key, headerStart, sealed,
+                () -> ctx.crypto().openObject(PackFormat.HEADER_DOMAIN, packId, sealed, MAX_HEADER, where + " (pack header)"));
         byte[] plain = ctx.crypto().openObject(PackFormat.HEADER_DOMAIN, packId, sealed, MAX_HEADER, where + " (pack header)");
         return PackFormat.decodeHeader(plain, headerStart, ctx.maxChunk(), where + " (pack header)");
     }
