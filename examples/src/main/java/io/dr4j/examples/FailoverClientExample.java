@@ -3,6 +3,7 @@ package io.dr4j.examples;
 import io.dr4j.failover.Endpoint;
 import io.dr4j.failover.FailoverHttpClient;
 import io.dr4j.failover.FailoverRouter;
+import io.dr4j.failover.FailoverRouterBuilder;
 import io.dr4j.failover.InferenceResponse;
 import java.net.URI;
 import java.time.Duration;
@@ -35,7 +36,7 @@ public final class FailoverClientExample {
             System.err.println("set DR4J_ENDPOINTS=id=region=priority=baseUri,... (see the class javadoc)");
             System.exit(2);
         }
-        FailoverRouter.Builder<URI> router = FailoverRouter.<URI>builder().name("example");
+        FailoverRouterBuilder<URI> router = FailoverRouter.<URI>builder().name("example");
         for (String entry : spec.split(",")) {
             String[] p = entry.trim().split("=", 4);
             if (p.length != 4) {
