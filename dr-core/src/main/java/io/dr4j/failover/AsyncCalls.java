@@ -159,11 +159,24 @@ final class AsyncCalls<E> {
     private void tryAcquire(CallAttempts<E> attempts, CompletableFuture<Slot<E>> out, long waited) {
         long now = core.clock.read();
         try {
-            Slot<E> slot = attempts == null ? core.balancer.acquire(now, null, 0) : attempts.pick(core.balancer, now);
+            Slot<E> slot;
+            try {
+                slot = attempts == null ? core.balancer.acquire(now, null, 0) : attempts.pick(core.balancer, now);
+            } catch (NoHealthyEndpointException e) {
+                if (attempts != null && attempts.readmitSaturated()) {
+                    tryAcquire(attempts, out, waited);
+                    return;
+                }
+                throw e;
+            }
             if (slot != null) {
                 if (!out.complete(slot)) {
                     core.balancer.end(slot);
                 }
+                return;
+            }
+            if (attempts != null && attempts.readmitSaturated()) {
+                tryAcquire(attempts, out, waited);
                 return;
             }
             long until = attempts == null ? core.balancer.nanosUntilFree(now, null, 0) : attempts.nanosUntilFree(core.balancer, now);

@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 /**
  * The attempts of one routed call, kept only once its first attempt failed (or for async calls):
  * which endpoints were tried, what failed, and how the call ends. An endpoint that answered
- * "saturated" is not counted as tried, so the call may come back to it once its time has passed.
+ * "saturated" counts as tried while others are free, but is {@linkplain #readmitSaturated
+ * readmitted} when nothing else is, so the call may come back to it once its time has passed.
  *
  * <p>Thread-safe: async attempts and hedges record into it from several threads.
  */
@@ -23,6 +24,7 @@ final class CallAttempts<E> {
     private int count;
     private final List<String> ids = new ArrayList<>();
     private final List<AttemptFailed> failures = new ArrayList<>();
+    private final List<Slot<E>> saturated = new ArrayList<>();
     volatile boolean budgetRefused;
     volatile Group<?> current;
 
@@ -43,14 +45,26 @@ final class CallAttempts<E> {
     synchronized void failed(Slot<E> slot, AttemptFailed failure) {
         failures.add(failure);
         if (failure.verdict == Verdict.SATURATED) {
+            saturated.add(slot);
+        }
+    }
+
+    /** Makes the endpoints that answered "saturated" eligible again for this call; false if there were none. */
+    synchronized boolean readmitSaturated() {
+        if (saturated.isEmpty()) {
+            return false;
+        }
+        for (Slot<E> s : saturated) {
             for (int i = 0; i < count; i++) {
-                if (tried[i] == slot) {
+                if (tried[i] == s) {
                     tried[i] = tried[--count];
                     tried[count] = null;
                     break;
                 }
             }
         }
+        saturated.clear();
+        return true;
     }
 
     /** Picks another endpoint (null when all the untried ones are busy). */

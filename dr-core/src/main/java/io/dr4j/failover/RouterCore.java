@@ -123,9 +123,20 @@ final class RouterCore<E> {
         long waited = 0;
         while (true) {
             long now = clock.read();
-            Slot<E> slot = attempts == null ? balancer.acquire(now, null, 0) : attempts.pick(balancer, now);
+            Slot<E> slot;
+            try {
+                slot = attempts == null ? balancer.acquire(now, null, 0) : attempts.pick(balancer, now);
+            } catch (NoHealthyEndpointException e) {
+                if (attempts != null && attempts.readmitSaturated()) {
+                    continue;
+                }
+                throw e;
+            }
             if (slot != null) {
                 return slot;
+            }
+            if (attempts != null && attempts.readmitSaturated()) {
+                continue;
             }
             long until = attempts == null ? balancer.nanosUntilFree(now, null, 0) : attempts.nanosUntilFree(balancer, now);
             long remaining = maxWaitNanos - waited;
