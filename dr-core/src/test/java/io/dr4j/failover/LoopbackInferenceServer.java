@@ -29,11 +29,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>{@code POST /v1/bad}: 400</li>
  *   <li>{@code GET /health}: 200</li>
  * </ul>
- * With {@link #capacity} set, {@code /v1/chat/completions} admits that many requests at a time
- * and answers 429 beyond it, with {@link #retryAfter} and {@link #retryAfterMs} as headers when
- * set (also sent with a non-200 {@link #status}).
+ * With {@link #capacity} set, {@code /v1/chat/completions} serves that many requests at a time,
+ * lets up to {@link #queue} more wait for a place (an inference server's waiting queue), and
+ * answers 429 beyond that, with {@link #retryAfter} and {@link #retryAfterMs} as headers when set
+ * (also sent with a non-200 {@link #status}).
  */
 final class LoopbackInferenceServer implements AutoCloseable {
+
+    static {
+        // The JDK server writes headers and body separately; without TCP_NODELAY, Nagle and the
+        // client's delayed ACK add ~40 ms to every answer. Read once, when the server class loads.
+        System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
 
     enum StreamFault { NONE, CLOSE_BEFORE_HEADERS, HANG_BEFORE_FIRST_EVENT, DIE_AFTER_THREE_EVENTS }
 
@@ -45,6 +52,9 @@ final class LoopbackInferenceServer implements AutoCloseable {
     volatile int status = 200;
     /** Requests admitted at once by {@code /v1/chat/completions}; 0 for no limit. */
     volatile int capacity;
+    /** Requests that may wait for a place when all are busy (with {@link #capacity}). */
+    volatile int queue;
+    private java.util.concurrent.Semaphore places;
     volatile String retryAfter;
     volatile String retryAfterMs;
     final AtomicInteger inFlight = new AtomicInteger();
@@ -133,17 +143,41 @@ final class LoopbackInferenceServer implements AutoCloseable {
         ex.getRequestBody().readAllBytes();
         int cap = capacity;
         if (cap > 0) {
+            java.util.concurrent.Semaphore p;
+            synchronized (this) {
+                if (places == null) {
+                    places = new java.util.concurrent.Semaphore(cap, true);
+                }
+                p = places;
+            }
             int now = inFlight.incrementAndGet();
-            if (now > cap) {
+            if (now > cap + queue) {
                 inFlight.decrementAndGet();
                 rejected.incrementAndGet();
                 respond(ex, 429, "{\"error\":\"overloaded\"}");
                 return;
             }
             maxInFlight.accumulateAndGet(now, Math::max);
-        }
-        long t0 = System.nanoTime();
-        try {
+            try {
+                p.acquire();
+            } catch (InterruptedException e) {
+                inFlight.decrementAndGet();
+                ex.close();
+                return;
+            }
+            long t0 = System.nanoTime();
+            try {
+                Thread.sleep(delay.toMillis());
+            } catch (InterruptedException e) {
+                ex.close();
+                return;
+            } finally {
+                busyNanos.addAndGet(System.nanoTime() - t0);
+                // Released before answering: a client that sends its next request on the answer finds the place free.
+                p.release();
+                inFlight.decrementAndGet();
+            }
+        } else {
             Duration d = delay;
             if (!d.isZero()) {
                 try {
@@ -152,12 +186,6 @@ final class LoopbackInferenceServer implements AutoCloseable {
                     ex.close();
                     return;
                 }
-            }
-        } finally {
-            if (cap > 0) {
-                busyNanos.addAndGet(System.nanoTime() - t0);
-                // Released before answering: a client that sends its next request on the answer finds the place free.
-                inFlight.decrementAndGet();
             }
         }
         int code = status;
