@@ -14,6 +14,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -104,11 +105,15 @@ public final class FailoverRouter<E> implements AutoCloseable {
                 : new LatencyHistogram(c.hedge.percentile(), TimeUnit.SECONDS.toNanos(1), HedgePolicy.MIN_SAMPLES, now);
         boolean needsScheduler = c.healthCheck != null || c.hedge != null || !c.maxSaturationWait.isZero();
         this.ownsScheduler = c.scheduler == null && needsScheduler;
-        this.scheduler = c.scheduler != null ? c.scheduler : ownsScheduler ? Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "dr4j-failover-" + c.name);
-            t.setDaemon(true);
-            return t;
-        }) : null;
+        // Probes block their thread (one endpoint after another); a second thread keeps async
+        // retries, hedges and saturation waits from queueing behind them.
+        AtomicInteger threads = new AtomicInteger();
+        this.scheduler = c.scheduler != null ? c.scheduler : ownsScheduler
+                ? Executors.newScheduledThreadPool(c.healthCheck != null ? 2 : 1, r -> {
+                    Thread t = new Thread(r, "dr4j-failover-" + c.name + "-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                }) : null;
         Counter retries = c.registry == null ? null : Counter.builder("dr4j.failover.retries").tag("router", c.name)
                 .description("retries on another endpoint").register(c.registry);
         Counter hedges = c.registry == null ? null : Counter.builder("dr4j.failover.hedges").tag("router", c.name)

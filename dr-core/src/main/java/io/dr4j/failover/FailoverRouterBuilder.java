@@ -271,8 +271,9 @@ public final class FailoverRouterBuilder<E> {
 
     /**
      * The scheduler for probes, hedges, async retries and async saturation waits. Not shut down
-     * by the router. By default the router creates a one-thread daemon scheduler when it needs
-     * one, and shuts it down on close.
+     * by the router. By default the router creates a daemon scheduler when it needs one (two
+     * threads with health checks, so that blocking probes never delay retries; one otherwise),
+     * and shuts it down on close.
      */
     public FailoverRouterBuilder<E> scheduler(ScheduledExecutorService scheduler) {
         this.scheduler = Objects.requireNonNull(scheduler, "scheduler");

@@ -19,7 +19,6 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -60,9 +59,7 @@ public final class Balancer<E> {
     private final EndpointSet<E> endpoints;
     private final AtomicReference<Plan<E>> plan = new AtomicReference<>();
     private final AtomicLong version = new AtomicLong();
-    /** Threads waiting in {@link #awaitFree}: the hot path reads this one volatile to know whether to wake anyone. */
-    private final AtomicInteger waiters = new AtomicInteger();
-    private final Object freed = new Object();
+    private final FreeSignal freed = new FreeSignal();
 
     public Balancer(Settings settings, NanoClock clock, Collection<Endpoint<E>> initial) {
         this.settings = settings;
@@ -177,11 +174,7 @@ public final class Balancer<E> {
         if (drained != null && left == 0) {
             finishDrain(s);
         }
-        if (waiters.get() != 0) {
-            synchronized (freed) {
-                freed.notifyAll();
-            }
-        }
+        freed.signal();
     }
 
     public void onSuccess(Slot<E> s, long start, long now) {
@@ -278,17 +271,7 @@ public final class Balancer<E> {
 
     /** Waits until an attempt ends anywhere or {@code nanos} pass, whichever is first. */
     public void awaitFree(long nanos) throws InterruptedException {
-        if (nanos <= 0) {
-            return;
-        }
-        waiters.incrementAndGet();
-        try {
-            synchronized (freed) {
-                TimeUnit.NANOSECONDS.timedWait(freed, nanos);
-            }
-        } finally {
-            waiters.decrementAndGet();
-        }
+        freed.await(nanos);
     }
 
     // ---------------------------------------------------------------- selection
