@@ -13,6 +13,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -26,7 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class AsyncCalls<E> {
 
-    private static final long LIMIT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** The fallback look while endpoints are at their limits (the end of any attempt wakes a waiter first). */
+    private static final long LIMIT_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
 
     private final RouterCore<E> core;
     private final HedgePolicy hedge;
@@ -186,10 +188,20 @@ final class AsyncCalls<E> {
                 return;
             }
             long step = Math.min(remaining, until == 0 ? LIMIT_POLL_NANOS : until);
-            scheduler.schedule(() -> {
+            // Whichever comes first, the end of some attempt or the timer, looks again; the other does nothing.
+            AtomicBoolean looked = new AtomicBoolean();
+            java.util.function.BooleanSupplier again = () -> {
+                if (!looked.compareAndSet(false, true)) {
+                    return false;
+                }
                 long elapsed = core.clock.read() - now;
                 tryAcquire(attempts, out, waited + (elapsed > 0 ? elapsed : step));
-            }, step, TimeUnit.NANOSECONDS);
+                return true;
+            };
+            if (until == 0) {
+                core.balancer.onNextFree(again);
+            }
+            scheduler.schedule(again::getAsBoolean, step, TimeUnit.NANOSECONDS);
         } catch (RuntimeException e) {
             out.completeExceptionally(e);
         }

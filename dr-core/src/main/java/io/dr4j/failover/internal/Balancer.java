@@ -136,7 +136,7 @@ public final class Balancer<E> {
                 tried, triedCount)) {
             return null;
         }
-        throw new NoHealthyEndpointException(describeEmpty(tried != null));
+        throw new NoHealthyEndpointException(endpoints.describeEmpty(tried != null));
     }
 
     /**
@@ -162,19 +162,24 @@ public final class Balancer<E> {
                 s.requests.increment();
                 return s;
             }
-            end(s);
+            // Backing off frees nothing that was free before: no one to wake.
+            release(s);
             Thread.onSpinWait();
         }
     }
 
     /** Marks the end of an attempt on {@code s}, whatever its outcome. */
     public void end(Slot<E> s) {
+        release(s);
+        freed.signal();
+    }
+
+    private void release(Slot<E> s) {
         int left = s.outstanding.decrementAndGet();
         CompletableFuture<Void> drained = s.drained;
         if (drained != null && left == 0) {
             finishDrain(s);
         }
-        freed.signal();
     }
 
     public void onSuccess(Slot<E> s, long start, long now) {
@@ -274,6 +279,14 @@ public final class Balancer<E> {
         freed.await(nanos);
     }
 
+    /**
+     * Runs {@code task} when the next attempt ends (on that thread); it must be quick, and return
+     * false when its wait already ended another way (its timer), so that the wake goes to the next.
+     */
+    public void onNextFree(java.util.function.BooleanSupplier task) {
+        freed.park(task);
+    }
+
     // ---------------------------------------------------------------- selection
 
     private Slot<E> choose(Slot<E>[] candidates, long now, Slot<E>[] tried, int triedCount) {
@@ -363,22 +376,6 @@ public final class Balancer<E> {
             }
         }
         return false;
-    }
-
-    private String describeEmpty(boolean retry) {
-        Slot<E>[] slots = endpoints.active();
-        if (slots.length == 0) {
-            return "router '" + settings.name() + "' has no endpoints (all removed or draining)";
-        }
-        if (retry) {
-            return "router '" + settings.name() + "' has no untried endpoint left among " + Arrays.toString(slots);
-        }
-        StringBuilder b = new StringBuilder("router '").append(settings.name())
-                .append("' has no healthy endpoint and panic routing is disabled: ");
-        for (int i = 0; i < slots.length; i++) {
-            b.append(i == 0 ? "" : ", ").append(slots[i].endpoint().id()).append('=').append(slots[i].publicState());
-        }
-        return b.toString();
     }
 
     // ---------------------------------------------------------------- state machine

@@ -126,6 +126,23 @@ final class EndpointSet<E> {
         return slots.toArray(Slot.<E>array(0));
     }
 
+    /** Why no endpoint may take a call, for {@code NoHealthyEndpointException}. */
+    String describeEmpty(boolean retry) {
+        Slot<E>[] slots = active;
+        if (slots.length == 0) {
+            return "router '" + router + "' has no endpoints (all removed or draining)";
+        }
+        if (retry) {
+            return "router '" + router + "' has no untried endpoint left among " + Arrays.toString(slots);
+        }
+        StringBuilder b = new StringBuilder("router '").append(router)
+                .append("' has no healthy endpoint and panic routing is disabled: ");
+        for (int i = 0; i < slots.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(slots[i].endpoint().id()).append('=').append(slots[i].publicState());
+        }
+        return b.toString();
+    }
+
     /** Active slots, then draining ones. */
     List<Slot<E>> all() {
         List<Slot<E>> all = new ArrayList<>(Arrays.asList(active));
