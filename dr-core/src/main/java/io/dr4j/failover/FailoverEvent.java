@@ -32,6 +32,17 @@ public sealed interface FailoverEvent {
     }
 
     /**
+     * An endpoint said it is overloaded (429, 503 with {@code Retry-After}) and is left alone for
+     * a while; it is not ejected and stays healthy. Sent when it becomes saturated, not for every
+     * answer while it is.
+     *
+     * @param endpoint the endpoint
+     * @param duration how long it is taken out of selection (the advice, capped; or the default)
+     */
+    record Saturated(Endpoint<?> endpoint, Duration duration) implements FailoverEvent {
+    }
+
+    /**
      * An endpoint is healthy again and back in rotation.
      *
      * @param endpoint the endpoint

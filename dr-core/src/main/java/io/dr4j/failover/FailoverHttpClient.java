@@ -1,17 +1,20 @@
 package io.dr4j.failover;
 
-import java.io.ByteArrayOutputStream;
+import io.dr4j.failover.CallAttempts.RetryRefused;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -32,13 +35,17 @@ import java.util.function.Consumer;
  * <p>Requests are treated as idempotent (an inference is a function of its input), so they are
  * retried on another endpoint, within the router's attempts and retry budget, and hedged if the
  * router hedges. Each attempt has a {@linkplain Builder#tryTimeout per-try timeout}; the whole
- * call has a {@linkplain Builder#deadline deadline}. A status of 5xx, 429 or 408 counts against
- * the endpoint and is retried; another non-2xx status is the caller's problem and comes back as
- * an {@link EndpointStatusException} at once.
+ * call has a {@linkplain Builder#deadline deadline}. A status of 5xx or 408 counts against
+ * the endpoint and is retried; 429, and 503 with {@code Retry-After}, are backpressure
+ * ({@link EndpointSaturatedException}, carrying the advice of {@code retry-after-ms} or
+ * {@code Retry-After} in seconds or as an HTTP-date): the endpoint is left alone for that long and
+ * the call goes elsewhere, but nothing is counted against it. Another non-2xx status is the
+ * caller's problem and comes back as an {@link EndpointStatusException} at once.
  *
  * <p>Streams ({@link #stream}) fail over transparently until the first event has been handed to
  * the caller; after that a broken stream raises {@link StreamInterruptedException}, saying how
- * many events and bytes arrived.
+ * many events and bytes arrived, unless the caller supplied a {@link StreamResumer}: then the
+ * stream is continued on another endpoint, from what the caller already received.
  *
  * <p>Thread-safe. {@link #close()} closes the router (this client is meant to be its only
  * user), the client's timer and, if this client created it, its HTTP executor; an
@@ -53,12 +60,14 @@ public final class FailoverHttpClient implements AutoCloseable {
     private final Duration tryTimeout;
     private final Duration deadline;
     private final List<String> headers;
+    private final Clock clock;
 
     private FailoverHttpClient(Builder b) {
         this.router = b.router;
         this.tryTimeout = b.tryTimeout;
         this.deadline = b.deadline;
         this.headers = List.copyOf(b.headers);
+        this.clock = b.router.config().clock();
         AtomicInteger threads = new AtomicInteger();
         if (b.http != null) {
             this.http = b.http;
@@ -88,7 +97,7 @@ public final class FailoverHttpClient implements AutoCloseable {
     }
 
     /**
-     * A health probe for {@link FailoverRouter.Builder#healthCheck}: a GET of {@code path} under
+     * A health probe for {@link FailoverRouterBuilder#healthCheck}: a GET of {@code path} under
      * the endpoint's base URI that must answer 2xx within {@code timeout}.
      */
     public static HealthCheck<URI> healthCheck(HttpClient client, String path, Duration timeout) {
@@ -154,7 +163,7 @@ public final class FailoverHttpClient implements AutoCloseable {
         CompletableFuture<InferenceResponse> answer = send.thenApply(response -> {
             int status = response.statusCode();
             if (status / 100 != 2) {
-                throw new EndpointStatusException(endpoint.id(), status, excerpt(response.body()));
+                throw statusFailure(endpoint, status, response.headers(), response.body());
             }
             return new InferenceResponse(endpoint.id(), status, response.body());
         });
@@ -192,6 +201,60 @@ public final class FailoverHttpClient implements AutoCloseable {
         return summary;
     }
 
+    /**
+     * Like {@link #stream(String, String, Consumer)}, but a stream that breaks after its first
+     * event is resumed: {@code resumer} turns the original body and the events received so far
+     * into a continuation request, which goes to another endpoint (one retry token of the
+     * router's budget per resume, at most {@code maxAttempts} resumes per call), and the caller
+     * receives only what the continuation adds. If the resumer declines, the budget refuses, or
+     * the resumes run out, the break surfaces as {@link StreamInterruptedException} counting every
+     * event delivered.
+     *
+     * @return what was delivered, with the number of resumes
+     */
+    public StreamSummary stream(String path, String json, StreamResumer resumer, Consumer<ServerSentEvent> onEvent) {
+        Objects.requireNonNull(json, "json");
+        Objects.requireNonNull(resumer, "resumer");
+        Objects.requireNonNull(onEvent, "onEvent");
+        List<ServerSentEvent> received = new ArrayList<>();
+        Consumer<ServerSentEvent> tap = event -> {
+            received.add(event);
+            onEvent.accept(event);
+        };
+        RuntimeException[] consumerFailure = new RuntimeException[1];
+        String body = json;
+        String brokenOn = null;
+        long bytes = 0;
+        int resumes = 0;
+        while (true) {
+            String request = body;
+            try {
+                EndpointCall<URI, StreamSummary> once = endpoint -> streamOnce(endpoint, path, request, tap, consumerFailure);
+                StreamSummary last = brokenOn == null ? router.callIdempotent(once) : router.callIdempotentElsewhere(brokenOn, once);
+                if (consumerFailure[0] != null) {
+                    throw consumerFailure[0];
+                }
+                return new StreamSummary(last.endpointId(), received.size(), bytes + last.bytes(), resumes);
+            } catch (StreamInterruptedException broke) {
+                if (consumerFailure[0] != null) {
+                    throw consumerFailure[0];
+                }
+                bytes += broke.bytesReceived();
+                Optional<String> next = resumes < router.config().maxAttempts()
+                        ? resumer.resume(json, List.copyOf(received)) : Optional.empty();
+                if (next.isEmpty()) {
+                    throw new StreamInterruptedException(broke.endpointId(), bytes, received.size(), broke.getCause());
+                }
+                body = next.get();
+                brokenOn = broke.endpointId();
+                resumes++;
+            } catch (RetryRefused refused) {
+                throw new StreamInterruptedException(brokenOn, bytes, received.size(),
+                        new EndpointCallException(List.of(brokenOn), true, refused));
+            }
+        }
+    }
+
     private StreamSummary streamOnce(Endpoint<URI> endpoint, String path, String json, Consumer<ServerSentEvent> onEvent,
                                      RuntimeException[] consumerFailure) throws IOException, InterruptedException {
         HttpRequest request = request(endpoint, path, json, "text/event-stream");
@@ -202,7 +265,7 @@ public final class FailoverHttpClient implements AutoCloseable {
             try (body) {
                 detail = excerpt(new String(body.readNBytes(512), StandardCharsets.UTF_8));
             }
-            throw new EndpointStatusException(endpoint.id(), response.statusCode(), detail);
+            throw statusFailure(endpoint, response.statusCode(), response.headers(), detail);
         }
         boolean sse = response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream");
         // Nothing bounds a read from the body: a timer closes it if no first event comes in time.
@@ -236,7 +299,7 @@ public final class FailoverHttpClient implements AutoCloseable {
                         onEvent.accept(event);
                     } catch (RuntimeException e) {
                         consumerFailure[0] = e;
-                        return new StreamSummary(endpoint.id(), events, bytes);
+                        return new StreamSummary(endpoint.id(), events, bytes, 0);
                     }
                 }
             }
@@ -252,12 +315,21 @@ public final class FailoverHttpClient implements AutoCloseable {
             if (events == 0 && firstEventTimer.isDone() && !firstEventTimer.isCancelled()) {
                 throw new TimeoutException("no first event from endpoint " + endpoint.id() + " within " + tryTimeout);
             }
-            return new StreamSummary(endpoint.id(), events, bytes);
+            return new StreamSummary(endpoint.id(), events, bytes, 0);
         } catch (TimeoutException e) {
             throw new java.net.http.HttpTimeoutException(e.getMessage());
         } finally {
             firstEventTimer.cancel(false);
         }
+    }
+
+    /** A non-2xx answer as an exception: saturation (429, 503 with retry-after advice) or a plain status. */
+    private EndpointStatusException statusFailure(Endpoint<URI> endpoint, int status, HttpHeaders headers, String body) {
+        String detail = excerpt(body);
+        if (status == 429 || (status == 503 && RetryAfterHeader.present(headers))) {
+            return new EndpointSaturatedException(endpoint.id(), status, detail, RetryAfterHeader.parse(headers, clock));
+        }
+        return new EndpointStatusException(endpoint.id(), status, detail);
     }
 
     private HttpRequest request(Endpoint<URI> endpoint, String path, String json, String accept) {
@@ -318,94 +390,6 @@ public final class FailoverHttpClient implements AutoCloseable {
         timer.shutdownNow();
         if (ownedExecutor != null) {
             ownedExecutor.shutdownNow();
-        }
-    }
-
-    /** An incremental Server-Sent Events parser (or a line splitter for plain chunked bodies). */
-    static final class SseParser {
-        private final boolean sse;
-        private final ByteArrayOutputStream line = new ByteArrayOutputStream();
-        private final StringBuilder data = new StringBuilder();
-        private String event = "message";
-        private String id = "";
-        private boolean hasData;
-
-        SseParser(boolean sse) {
-            this.sse = sse;
-        }
-
-        List<ServerSentEvent> feed(byte[] bytes, int n) {
-            List<ServerSentEvent> out = new ArrayList<>(2);
-            for (int i = 0; i < n; i++) {
-                byte b = bytes[i];
-                if (b == '\n') {
-                    String text = line.toString(StandardCharsets.UTF_8);
-                    line.reset();
-                    if (text.endsWith("\r")) {
-                        text = text.substring(0, text.length() - 1);
-                    }
-                    onLine(text, out);
-                } else {
-                    line.write(b);
-                }
-            }
-            return out;
-        }
-
-        List<ServerSentEvent> finish() {
-            List<ServerSentEvent> out = new ArrayList<>(1);
-            if (line.size() > 0) {
-                onLine(line.toString(StandardCharsets.UTF_8), out);
-                line.reset();
-            }
-            if (sse) {
-                onLine("", out);
-            }
-            return out;
-        }
-
-        private void onLine(String text, List<ServerSentEvent> out) {
-            if (!sse) {
-                if (!text.isEmpty()) {
-                    out.add(new ServerSentEvent("message", text, ""));
-                }
-                return;
-            }
-            if (text.isEmpty()) {
-                if (hasData) {
-                    out.add(new ServerSentEvent(event, data.toString(), id));
-                }
-                data.setLength(0);
-                hasData = false;
-                event = "message";
-                return;
-            }
-            if (text.startsWith(":")) {
-                return;
-            }
-            int colon = text.indexOf(':');
-            String field = colon < 0 ? text : text.substring(0, colon);
-            String value = colon < 0 ? "" : text.substring(colon + 1);
-            if (value.startsWith(" ")) {
-                value = value.substring(1);
-            }
-            switch (field) {
-                case "data":
-                    if (hasData) {
-                        data.append('\n');
-                    }
-                    data.append(value);
-                    hasData = true;
-                    break;
-                case "event":
-                    event = value;
-                    break;
-                case "id":
-                    id = value;
-                    break;
-                default:
-                    break;
-            }
         }
     }
 

@@ -24,15 +24,22 @@ public interface FailureClassifier {
         /** The endpoint failed, but trying again elsewhere would be wrong or useless: counted, not retried. */
         NOT_RETRYABLE,
         /** The caller's fault (a 4xx): not counted against the endpoint, not retried. */
-        CALLER_ERROR
+        CALLER_ERROR,
+        /**
+         * The endpoint is overloaded and said so (429, 503 with {@code Retry-After}): not counted,
+         * not a reason to eject; the endpoint is left alone for the advised time and an
+         * idempotent call is retried elsewhere within the retry budget.
+         */
+        SATURATED
     }
 
     /** Classifies {@code failure} (never a wrapper such as {@link CompletionException}: the router unwraps those). */
     Verdict classify(Throwable failure);
 
     /**
-     * The default: {@link EndpointStatusException} with status 5xx, 429 or 408 and I/O errors and
-     * timeouts are {@link Verdict#RETRYABLE RETRYABLE}; other statuses (4xx) are
+     * The default: {@link EndpointSaturatedException} and any {@link EndpointStatusException} with
+     * status 429 are {@link Verdict#SATURATED SATURATED}; {@link EndpointStatusException} with
+     * status 5xx or 408 and I/O errors and timeouts are {@link Verdict#RETRYABLE RETRYABLE}; other statuses (4xx) are
      * {@link Verdict#CALLER_ERROR CALLER_ERROR}; {@link StreamInterruptedException} is
      * {@link Verdict#NOT_RETRYABLE NOT_RETRYABLE}; interruption of the calling thread is a
      * caller error; {@link IllegalArgumentException} and
@@ -44,9 +51,15 @@ public interface FailureClassifier {
     }
 
     private static Verdict classifyByDefault(Throwable failure) {
+        if (failure instanceof EndpointSaturatedException) {
+            return Verdict.SATURATED;
+        }
         if (failure instanceof EndpointStatusException status) {
             int code = status.statusCode();
-            return code >= 500 || code == 429 || code == 408 ? Verdict.RETRYABLE : Verdict.CALLER_ERROR;
+            if (code == 429) {
+                return Verdict.SATURATED;
+            }
+            return code >= 500 || code == 408 ? Verdict.RETRYABLE : Verdict.CALLER_ERROR;
         }
         if (failure instanceof StreamInterruptedException) {
             return Verdict.NOT_RETRYABLE;

@@ -2,7 +2,6 @@ package io.dr4j.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -12,26 +11,23 @@ import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
-/** Laws of outlier ejection and failback, on a fake clock. */
+/** Laws of outlier ejection and failback, on a fake clock. A 100 % threshold over a window longer than any run keeps the breaker shut, so only the consecutive-failure rule is at work. */
 class EjectionProperties {
-
-    /** A breaker that never opens, so that only the consecutive-failure rule is at work. */
-    private static final CircuitBreakerConfig PATIENT_BREAKER = CircuitBreakerConfig.custom().failureRateThreshold(100).build();
 
     @Property(tries = 300)
     void anEndpointIsEjectedExactlyWhenItFailsTheConfiguredNumberOfTimesInARow(
             @ForAll @Size(max = 60) List<Boolean> outcomes,
             @ForAll @IntRange(min = 1, max = 8) int threshold) {
-        FakeTicker ticker = new FakeTicker();
-        try (FailoverRouter<String> router = FailoverRouter.<String>builder().ticker(ticker)
+        FakeClock clock = new FakeClock();
+        try (FailoverRouter<String> router = FailoverRouter.<String>builder().clock(clock)
                 .endpoint(Endpoint.of("a", "r0", 0, "a")).endpoint(Endpoint.of("b", "r1", 1, "b"))
-                .consecutiveFailures(threshold).circuitBreakerConfig(PATIENT_BREAKER).build()) {
+                .consecutiveFailures(threshold).failureRate(100, 100).build()) {
             int run = 0;
             boolean expectEjected = false;
             for (boolean ok : outcomes) {
                 try {
                     router.call(e -> {
-                        ticker.advance(Duration.ofMillis(1));
+                        clock.advance(Duration.ofMillis(1));
                         if (!ok) {
                             throw new IOException("fail");
                         }
@@ -57,9 +53,9 @@ class EjectionProperties {
             @ForAll @IntRange(min = 1, max = 6) int successes,
             @ForAll @IntRange(min = 1, max = 1000) int trialMillis,
             @ForAll @IntRange(min = 1, max = 50) int callsBetweenTrials) {
-        FakeTicker ticker = new FakeTicker();
+        FakeClock clock = new FakeClock();
         AtomicInteger callsOnA = new AtomicInteger();
-        try (FailoverRouter<String> router = FailoverRouter.<String>builder().ticker(ticker)
+        try (FailoverRouter<String> router = FailoverRouter.<String>builder().clock(clock)
                 .endpoint(Endpoint.of("a", "r0", 0, "a")).endpoint(Endpoint.of("b", "r1", 1, "b"))
                 .consecutiveFailures(1).ejectionTime(Duration.ofSeconds(5), Duration.ofSeconds(5))
                 .failback(successes, Duration.ofMillis(trialMillis)).build()) {
@@ -71,7 +67,7 @@ class EjectionProperties {
                 // ejects "a"
             }
             assertThat(router.endpoint("a").orElseThrow().state()).isEqualTo(EndpointState.EJECTED);
-            ticker.advance(Duration.ofSeconds(5));
+            clock.advance(Duration.ofSeconds(5));
             int trials = 0;
             while (router.endpoint("a").orElseThrow().state() != EndpointState.HEALTHY) {
                 for (int i = 0; i < callsBetweenTrials && router.endpoint("a").orElseThrow().state() != EndpointState.HEALTHY; i++) {
@@ -85,7 +81,7 @@ class EjectionProperties {
                 trials++;
                 assertThat(callsOnA).as("calls on the recovering endpoint").hasValue(trials);
                 assertThat(trials).isLessThanOrEqualTo(successes);
-                ticker.advance(Duration.ofMillis(trialMillis));
+                clock.advance(Duration.ofMillis(trialMillis));
             }
             assertThat(trials).isEqualTo(successes);
         }

@@ -149,7 +149,7 @@ class FailoverHttpClientTest {
 
     @Test
     void theSseParserHandlesMultiLineDataCommentsAndSplitPackets() {
-        FailoverHttpClient.SseParser parser = new FailoverHttpClient.SseParser(true);
+        SseParser parser = new SseParser(true);
         byte[] part1 = ": comment\nevent: delta\nid: 7\ndata: line one\r\nda".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         byte[] part2 = "ta: line two\n\ndata: x\n".getBytes(java.nio.charset.StandardCharsets.UTF_8);
         assertThat(parser.feed(part1, part1.length)).isEmpty();

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 
 class FailoverRouterTest {
 
-    private final FakeTicker ticker = new FakeTicker();
+    private final FakeClock clock = new FakeClock();
     private final List<FailoverEvent> events = new CopyOnWriteArrayList<>();
     private final Set<String> down = ConcurrentHashMap.newKeySet();
     private final Map<String, Duration> latency = new ConcurrentHashMap<>();
@@ -40,10 +40,10 @@ class FailoverRouterTest {
     }
 
     @SafeVarargs
-    private FailoverRouter.Builder<String> builder(Endpoint<String>... endpoints) {
-        FailoverRouter.Builder<String> b = FailoverRouter.<String>builder()
+    private FailoverRouterBuilder<String> builder(Endpoint<String>... endpoints) {
+        FailoverRouterBuilder<String> b = FailoverRouter.<String>builder()
                 .name("test")
-                .ticker(ticker)
+                .clock(clock)
                 .listener(events::add)
                 .ejectionTime(Duration.ofSeconds(10), Duration.ofSeconds(40))
                 .failback(3, Duration.ofSeconds(1));
@@ -57,10 +57,10 @@ class FailoverRouterTest {
         return Endpoint.of(id, "region-" + priority, priority, id);
     }
 
-    /** A call that takes the configured latency of its endpoint (on the fake ticker) and fails with 503 if it is down. */
+    /** A call that takes the configured latency of its endpoint (on the fake clock) and fails with 503 if it is down. */
     private String work(Endpoint<String> e) {
         attempted.computeIfAbsent(e.id(), k -> new AtomicInteger()).incrementAndGet();
-        ticker.advance(latency.getOrDefault(e.id(), Duration.ofMillis(1)));
+        clock.advance(latency.getOrDefault(e.id(), Duration.ofMillis(1)));
         if (down.contains(e.id())) {
             throw new EndpointStatusException(e.id(), 503, "down");
         }
@@ -103,7 +103,7 @@ class FailoverRouterTest {
 
     @Test
     void outOfRangeSettingsAreRefusedWithTheirName() {
-        FailoverRouter.Builder<String> b = FailoverRouter.builder();
+        FailoverRouterBuilder<String> b = FailoverRouter.builder();
         assertThatThrownBy(() -> b.consecutiveFailures(0)).hasMessageContaining("consecutiveFailures must be 1 to 1000, was 0");
         assertThatThrownBy(() -> b.panicThreshold(101)).hasMessageContaining("panicThreshold must be 0 to 100, was 101");
         assertThatThrownBy(() -> b.overprovisioningFactor(0.5)).hasMessageContaining("overprovisioning factor");
@@ -194,7 +194,7 @@ class FailoverRouterTest {
         });
         // Each expiry gives one failing trial call, which ejects it again for longer: 20 s, 30 s, 40 s, 40 s.
         for (int round = 0; round < 4; round++) {
-            ticker.advance(Duration.ofSeconds(41));
+            clock.advance(Duration.ofSeconds(41));
             callIgnoringFailures(5);
         }
         assertThat(ejections()).extracting(FailoverEvent.Ejected::duration).containsExactly(
@@ -209,7 +209,7 @@ class FailoverRouterTest {
         callIgnoringFailures(100);
         assertThat(state("a")).isEqualTo(EndpointState.EJECTED);
         down.clear();
-        ticker.advance(Duration.ofSeconds(10));
+        clock.advance(Duration.ofSeconds(10));
         int before = served("a");
         router.call(this::work);
         assertThat(state("a")).isEqualTo(EndpointState.RECOVERING);
@@ -219,10 +219,10 @@ class FailoverRouterTest {
             router.call(this::work);
         }
         assertThat(served("a")).isEqualTo(before + 1);
-        ticker.advance(Duration.ofSeconds(1));
+        clock.advance(Duration.ofSeconds(1));
         router.call(this::work);
         assertThat(state("a")).isEqualTo(EndpointState.RECOVERING);
-        ticker.advance(Duration.ofSeconds(1));
+        clock.advance(Duration.ofSeconds(1));
         router.call(this::work);
         assertThat(state("a")).isEqualTo(EndpointState.HEALTHY);
         assertThat(events).filteredOn(FailoverEvent.Restored.class::isInstance).hasSize(1);
@@ -490,11 +490,11 @@ class FailoverRouterTest {
         // Teach the histogram that calls take about 1 ms, then let it refresh.
         for (int i = 0; i < 200; i++) {
             router.callIdempotentAsync(e -> {
-                ticker.advance(Duration.ofMillis(1));
+                clock.advance(Duration.ofMillis(1));
                 return CompletableFuture.completedFuture(e.id());
             }).join();
         }
-        ticker.advance(Duration.ofSeconds(2));
+        clock.advance(Duration.ofSeconds(2));
         router.callIdempotentAsync(e -> CompletableFuture.completedFuture(e.id())).join();
         List<CompletableFuture<String>> stuck = new CopyOnWriteArrayList<>();
         AtomicInteger attempt = new AtomicInteger();

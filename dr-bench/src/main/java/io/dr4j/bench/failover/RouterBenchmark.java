@@ -3,6 +3,7 @@ package io.dr4j.bench.failover;
 import io.dr4j.failover.Endpoint;
 import io.dr4j.failover.EndpointCall;
 import io.dr4j.failover.FailoverRouter;
+import io.dr4j.failover.FailoverRouterBuilder;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -49,7 +50,7 @@ public class RouterBenchmark {
 
     @Setup
     public void setUp() {
-        FailoverRouter.Builder<String> builder = FailoverRouter.<String>builder().name("bench");
+        FailoverRouterBuilder<String> builder = FailoverRouter.<String>builder().name("bench");
         for (int i = 0; i < 3; i++) {
             builder.endpoint(Endpoint.of("primary-" + i, "region-a", 0, "payload-a" + i));
             builder.endpoint(Endpoint.of("secondary-" + i, "region-b", 1, "payload-b" + i));

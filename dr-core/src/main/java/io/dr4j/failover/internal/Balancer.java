@@ -6,7 +6,7 @@ import io.dr4j.failover.FailoverEvent;
 import io.dr4j.failover.FailoverEvent.EjectionReason;
 import io.dr4j.failover.FailoverListener;
 import io.dr4j.failover.NoHealthyEndpointException;
-import io.dr4j.failover.Ticker;
+import io.dr4j.failover.ConcurrencyLimit;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -31,9 +31,13 @@ import org.slf4j.LoggerFactory;
  * volatile {@link Plan} and updates a few atomics of one {@link Slot}; it allocates nothing of
  * its own. State transitions (ejection, recovery, restoration) happen by compare-and-set on the
  * slot's state, and the thread that wins publishes a freshly computed plan by compare-and-set
- * too. Changes to the endpoint set (add, remove, drain, re-weight) are rare administrative
- * operations serialized by a lock that the hot path never takes; the slot array is copied on
- * write, so in-flight calls keep their slot and finish normally.
+ * too. The endpoint set itself is an {@link EndpointSet}.
+ *
+ * <p>Load is kept apart from health. An endpoint that is saturated (it answered 429, or 503 with
+ * {@code Retry-After}) or at its concurrency limit stays in the plan with its state unchanged;
+ * the pick merely passes over it, first to another endpoint of the same level, then to the
+ * other levels in order of preference. When none is free, {@link #acquire} returns null and the
+ * caller waits ({@link #awaitFree}) or fails fast.
  */
 public final class Balancer<E> {
 
@@ -43,40 +47,41 @@ public final class Balancer<E> {
     public record Settings(String name, int consecutiveFailures, long baseEjectionNanos, long maxEjectionNanos,
                            double overprovisioning, int panicThreshold, int failbackSuccesses, long trialIntervalNanos,
                            int healthyThreshold, int unhealthyThreshold, long latencyDecayNanos,
-                           CircuitBreakerConfig breakerConfig, MeterRegistry registry, List<FailoverListener> listeners) {
+                           CircuitBreakerConfig breakerConfig, ConcurrencyLimit concurrencyLimit, MeterRegistry registry,
+                           List<FailoverListener> listeners) {
     }
 
     private final Settings settings;
-    private final Ticker ticker;
+    private final NanoClock clock;
     private final double tau;
     /** Successes in a row after which the breaker is not told about more (its window size), or MAX_VALUE for time-based windows. */
     private final int breakerElision;
-    private final Object admin = new Object();
-    private volatile Slot<E>[] active;
-    private final List<Slot<E>> drainingSlots = new ArrayList<>();
+    private final EndpointSet<E> endpoints;
     private final AtomicReference<Plan<E>> plan = new AtomicReference<>();
     private final AtomicLong version = new AtomicLong();
+    private final FreeSignal freed = new FreeSignal();
 
-    public Balancer(Settings settings, Ticker ticker, Collection<Endpoint<E>> endpoints) {
+    public Balancer(Settings settings, NanoClock clock, Collection<Endpoint<E>> initial) {
         this.settings = settings;
-        this.ticker = ticker;
+        this.clock = clock;
         this.tau = settings.latencyDecayNanos();
         CircuitBreakerConfig breakerConfig = settings.breakerConfig();
         this.breakerElision = breakerConfig.getSlidingWindowType() == CircuitBreakerConfig.SlidingWindowType.COUNT_BASED
                 ? breakerConfig.getSlidingWindowSize() : Integer.MAX_VALUE;
-        long now = ticker.read();
+        long now = clock.read();
         List<Slot<E>> slots = new ArrayList<>();
-        for (Endpoint<E> e : endpoints) {
+        for (Endpoint<E> e : initial) {
             slots.add(newSlot(e, now));
         }
-        this.active = toArray(slots);
-        plan.set(Plan.compute(active, settings.overprovisioning(), settings.panicThreshold(), 0));
+        this.endpoints = new EndpointSet<>(settings.name(), slots);
+        plan.set(Plan.compute(endpoints.active(), settings.overprovisioning(), settings.panicThreshold(), 0));
     }
 
     // ---------------------------------------------------------------- hot path
 
     /**
-     * Picks an endpoint for a new attempt (see {@link #acquire}).
+     * Picks an endpoint for a new attempt (see {@link #acquire}); null when every candidate is
+     * saturated or at its limit.
      *
      * @param tried endpoints this call already tried (to be avoided), or null on a first attempt
      * @param triedCount how many entries of {@code tried} are used
@@ -107,50 +112,69 @@ public final class Balancer<E> {
             if (s != null) {
                 return s;
             }
+            // Nothing free in the level the plan chose (saturated, at its limit, or tried): spill
+            // over to the other eligible levels, most preferred first.
+            for (int i = 0; i < n; i++) {
+                if (i != level) {
+                    s = cheapest(levels[i], now, tried, triedCount);
+                    if (s != null) {
+                        return s;
+                    }
+                }
+            }
         }
         if (tried != null) {
-            // A retry goes to the least loaded untried endpoint that is eligible, in any level
-            // (a healthy secondary with no share yet is the best place for it), and only then to
-            // any untried endpoint at all.
-            for (Slot<E>[] level : levels) {
-                Slot<E> s = choose(level, now, tried, triedCount);
-                if (s != null) {
-                    return s;
-                }
-            }
+            // A retry may go to any untried endpoint at all once the eligible ones are used up.
             for (Slot<E>[] level : p.allByLevel) {
-                Slot<E> s = choose(level, now, tried, triedCount);
+                Slot<E> s = cheapest(level, now, tried, triedCount);
                 if (s != null) {
                     return s;
                 }
             }
         }
-        throw new NoHealthyEndpointException(describeEmpty(p, tried != null));
+        if (hasCandidate(n != 0 && p.cumulative[n - 1] != 0 ? levels : null, tried != null ? p.allByLevel : null,
+                tried, triedCount)) {
+            return null;
+        }
+        throw new NoHealthyEndpointException(endpoints.describeEmpty(tried != null));
     }
 
     /**
      * Picks an endpoint and counts the attempt as started on it; the caller must call
-     * {@link #end} when the attempt is over.
+     * {@link #end} when the attempt is over. Returns null when every candidate is saturated or
+     * at its concurrency limit.
      *
      * <p>A drain marks the slot first and then checks its outstanding count; an attempt counts
      * itself first and then checks the mark. Both are volatile, so either the attempt sees the
-     * mark and backs off to pick again, or the drain sees the attempt and waits for it.
+     * mark and backs off to pick again, or the drain sees the attempt and waits for it. The
+     * concurrency limit is checked the same way: count first, back off if that went over.
+     *
+     * @throws NoHealthyEndpointException if no endpoint may take the call at all
      */
     public Slot<E> acquire(long now, Slot<E>[] tried, int triedCount) {
         while (true) {
             Slot<E> s = pick(now, tried, triedCount);
-            s.outstanding.incrementAndGet();
-            if (s.drained == null) {
+            if (s == null) {
+                return null;
+            }
+            int inflight = s.outstanding.incrementAndGet();
+            if (s.drained == null && inflight <= s.limiter().limit()) {
                 s.requests.increment();
                 return s;
             }
-            end(s);
+            // Backing off frees nothing that was free before: no one to wake.
+            release(s);
             Thread.onSpinWait();
         }
     }
 
     /** Marks the end of an attempt on {@code s}, whatever its outcome. */
     public void end(Slot<E> s) {
+        release(s);
+        freed.signal();
+    }
+
+    private void release(Slot<E> s) {
         int left = s.outstanding.decrementAndGet();
         CompletableFuture<Void> drained = s.drained;
         if (drained != null && left == 0) {
@@ -161,6 +185,7 @@ public final class Balancer<E> {
     public void onSuccess(Slot<E> s, long start, long now) {
         long latency = now - start;
         s.observeLatency(now, latency, tau);
+        s.limiter().onSample(start, latency, s.outstanding.get(), false);
         if (s.consecutiveFailures.get() != 0) {
             s.consecutiveFailures.set(0);
         }
@@ -187,6 +212,7 @@ public final class Balancer<E> {
         long latency = now - start;
         s.failures.increment();
         s.observeFailure(now, latency, tau);
+        s.limiter().onSample(start, latency, s.outstanding.get(), true);
         s.meters().recordFailure(latency, true);
         int failures = s.consecutiveFailures.incrementAndGet();
         s.breakerSuccesses.set(0);
@@ -204,6 +230,63 @@ public final class Balancer<E> {
         }
     }
 
+    /**
+     * The endpoint said it is overloaded: leave it alone for {@code forNanos}. Not a failure
+     * (no breaker, no ejection, no latency sample, which a fast 429 would distort), but a drop
+     * for the adaptive concurrency limit.
+     */
+    public void onSaturated(Slot<E> s, long start, long now, long forNanos) {
+        long latency = now - start;
+        s.saturations.increment();
+        s.meters().recordSaturation(latency);
+        s.limiter().onSample(start, latency, s.outstanding.get(), true);
+        long until = now + forNanos;
+        long before = s.saturatedUntil;
+        if (until - before > 0) {
+            s.saturatedUntil = until;
+        }
+        if (now - before >= 0) {
+            emit(new FailoverEvent.Saturated(s.endpoint(), Duration.ofNanos(forNanos)));
+        }
+    }
+
+    // ---------------------------------------------------------------- waiting for a free endpoint
+
+    /**
+     * How long until an endpoint that may take the call is free: 0 when one is only at its
+     * concurrency limit (any call that ends may free it), the time until the earliest
+     * saturation ends otherwise; -1 when there is no candidate at all.
+     */
+    public long nanosUntilFree(long now, Slot<E>[] tried, int triedCount) {
+        Plan<E> p = plan.get();
+        long best = -1;
+        for (Slot<E>[] level : tried == null ? p.levels : p.allByLevel) {
+            for (Slot<E> s : level) {
+                if (tried != null && contains(tried, triedCount, s)) {
+                    continue;
+                }
+                long wait = Math.max(0, s.saturatedUntil - now);
+                if (best < 0 || wait < best) {
+                    best = wait;
+                }
+            }
+        }
+        return best;
+    }
+
+    /** Waits until an attempt ends anywhere or {@code nanos} pass, whichever is first. */
+    public void awaitFree(long nanos) throws InterruptedException {
+        freed.await(nanos);
+    }
+
+    /**
+     * Runs {@code task} when the next attempt ends (on that thread); it must be quick, and return
+     * false when its wait already ended another way (its timer), so that the wake goes to the next.
+     */
+    public void onNextFree(java.util.function.BooleanSupplier task) {
+        freed.park(task);
+    }
+
     // ---------------------------------------------------------------- selection
 
     private Slot<E> choose(Slot<E>[] candidates, long now, Slot<E>[] tried, int triedCount) {
@@ -211,25 +294,43 @@ public final class Balancer<E> {
         if (n == 0) {
             return null;
         }
-        if (tried == null) {
-            if (n == 1) {
-                return candidates[0];
-            }
-            // Power of two choices: two distinct random candidates, the cheaper wins.
-            ThreadLocalRandom random = ThreadLocalRandom.current();
-            int i = random.nextInt(n);
-            int j = random.nextInt(n - 1);
-            if (j >= i) {
-                j++;
-            }
-            Slot<E> a = candidates[i];
-            Slot<E> b = candidates[j];
+        if (tried != null) {
+            return cheapest(candidates, now, tried, triedCount);
+        }
+        if (n == 1) {
+            Slot<E> only = candidates[0];
+            return only.available(now) ? only : null;
+        }
+        // Power of two choices: two distinct random candidates, the cheaper free one wins.
+        ThreadLocalRandom random = ThreadLocalRandom.current();
+        int i = random.nextInt(n);
+        int j = random.nextInt(n - 1);
+        if (j >= i) {
+            j++;
+        }
+        Slot<E> a = candidates[i];
+        Slot<E> b = candidates[j];
+        boolean aFree = a.available(now);
+        boolean bFree = b.available(now);
+        if (aFree && bFree) {
             return a.cost(now, tau) <= b.cost(now, tau) ? a : b;
         }
+        if (aFree) {
+            return a;
+        }
+        if (bFree) {
+            return b;
+        }
+        // Both busy: the cheapest free one of the level, before spilling to another level.
+        return cheapest(candidates, now, null, 0);
+    }
+
+    /** The cheapest free candidate not yet tried, or null. */
+    private Slot<E> cheapest(Slot<E>[] candidates, long now, Slot<E>[] tried, int triedCount) {
         Slot<E> best = null;
         double bestCost = 0;
         for (Slot<E> s : candidates) {
-            if (!contains(tried, triedCount, s)) {
+            if (s.available(now) && (tried == null || !contains(tried, triedCount, s))) {
                 double c = s.cost(now, tau);
                 if (best == null || c < bestCost) {
                     best = s;
@@ -240,10 +341,27 @@ public final class Balancer<E> {
         return best;
     }
 
+    private static <E> boolean hasCandidate(Slot<E>[][] eligible, Slot<E>[][] all, Slot<E>[] tried, int triedCount) {
+        for (Slot<E>[][] group : java.util.Arrays.asList(eligible, all)) {
+            if (group == null) {
+                continue;
+            }
+            for (Slot<E>[] level : group) {
+                for (Slot<E> s : level) {
+                    if (tried == null || !contains(tried, triedCount, s)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     private Slot<E> trial(Plan<E> p, long now, Slot<E>[] tried, int triedCount) {
         for (Slot<E> s : p.recovering) {
             long due = s.nextTrialAt.get();
-            if (now - due >= 0 && s.state.get() == Slot.RECOVERING && (tried == null || !contains(tried, triedCount, s))
+            if (now - due >= 0 && s.state.get() == Slot.RECOVERING && s.available(now)
+                    && (tried == null || !contains(tried, triedCount, s))
                     && s.nextTrialAt.compareAndSet(due, now + settings.trialIntervalNanos())) {
                 return s;
             }
@@ -258,22 +376,6 @@ public final class Balancer<E> {
             }
         }
         return false;
-    }
-
-    private String describeEmpty(Plan<E> p, boolean retry) {
-        Slot<E>[] slots = active;
-        if (slots.length == 0) {
-            return "router '" + settings.name() + "' has no endpoints (all removed or draining)";
-        }
-        if (retry) {
-            return "router '" + settings.name() + "' has no untried endpoint left among " + Arrays.toString(slots);
-        }
-        StringBuilder b = new StringBuilder("router '").append(settings.name())
-                .append("' has no healthy endpoint and panic routing is disabled: ");
-        for (int i = 0; i < slots.length; i++) {
-            b.append(i == 0 ? "" : ", ").append(slots[i].endpoint().id()).append('=').append(slots[i].publicState());
-        }
-        return b.toString();
     }
 
     // ---------------------------------------------------------------- state machine
@@ -376,7 +478,7 @@ public final class Balancer<E> {
                 return;
             }
             long seen = version.get();
-            Plan<E> next = Plan.compute(active, settings.overprovisioning(), settings.panicThreshold(), seen);
+            Plan<E> next = Plan.compute(endpoints.active(), settings.overprovisioning(), settings.panicThreshold(), seen);
             if (plan.compareAndSet(current, next)) {
                 announce(current, next);
                 if (seen >= wanted) {
@@ -412,39 +514,22 @@ public final class Balancer<E> {
     private Slot<E> newSlot(Endpoint<E> e, long now) {
         CircuitBreaker breaker = CircuitBreaker.of(settings.name() + "/" + e.id(), settings.breakerConfig());
         MeterRegistry registry = settings.registry();
-        return new Slot<>(e, breaker, slot -> registry == null ? SlotMeters.disabled()
-                : SlotMeters.register(registry, settings.name(), e.id(), e.region(), slot, s -> s.publicState().ordinal()), now);
+        return new Slot<>(e, breaker, EndpointLimiter.of(settings.concurrencyLimit()), slot -> registry == null
+                ? SlotMeters.disabled()
+                : SlotMeters.register(registry, settings.name(), e, slot, clock), now);
     }
 
     /** Adds an endpoint; it takes traffic at once. */
     public void add(Endpoint<E> endpoint) {
-        synchronized (admin) {
-            if (find(endpoint.id()) != null || findDraining(endpoint.id()) != null) {
-                throw new IllegalArgumentException("router '" + settings.name() + "' already has an endpoint with id " + endpoint.id());
-            }
-            List<Slot<E>> slots = new ArrayList<>(Arrays.asList(active));
-            slots.add(newSlot(endpoint, ticker.read()));
-            active = toArray(slots);
-        }
+        endpoints.add(endpoint, e -> newSlot(e, clock.read()));
         publish();
     }
 
     /** Removes an endpoint at once; its in-flight calls finish normally. Returns false if unknown. */
     public boolean remove(String id) {
-        Slot<E> removed;
-        synchronized (admin) {
-            removed = find(id);
-            if (removed == null) {
-                Slot<E> draining = findDraining(id);
-                if (draining == null) {
-                    return false;
-                }
-                drainingSlots.remove(draining);
-                draining.meters().remove();
-                draining.drained.complete(null);
-                return true;
-            }
-            active = without(removed);
+        Slot<E> removed = endpoints.remove(id);
+        if (removed == null) {
+            return false;
         }
         publish();
         removed.meters().remove();
@@ -453,21 +538,7 @@ public final class Balancer<E> {
 
     /** Stops new calls to an endpoint; the future completes (and the endpoint is gone) when its in-flight calls end. */
     public CompletableFuture<Void> drain(String id) {
-        Slot<E> slot;
-        synchronized (admin) {
-            Slot<E> draining = findDraining(id);
-            if (draining != null) {
-                return draining.drained;
-            }
-            slot = find(id);
-            if (slot == null) {
-                throw new IllegalArgumentException("router '" + settings.name() + "' has no endpoint with id " + id);
-            }
-            // Mark first, then leave the plan, then look at the outstanding count (see acquire).
-            slot.drained = new CompletableFuture<>();
-            drainingSlots.add(slot);
-            active = without(slot);
-        }
+        Slot<E> slot = endpoints.drain(id);
         publish();
         if (slot.outstanding.get() == 0) {
             finishDrain(slot);
@@ -476,11 +547,7 @@ public final class Balancer<E> {
     }
 
     private void finishDrain(Slot<E> s) {
-        boolean mine;
-        synchronized (admin) {
-            mine = drainingSlots.remove(s);
-        }
-        if (mine) {
+        if (endpoints.finishDrain(s)) {
             s.meters().remove();
             s.drained.complete(null);
         }
@@ -488,53 +555,20 @@ public final class Balancer<E> {
 
     /** Changes an endpoint's weight. */
     public void reweight(String id, int weight) {
-        synchronized (admin) {
-            Slot<E> slot = find(id);
-            if (slot == null) {
-                throw new IllegalArgumentException("router '" + settings.name() + "' has no active endpoint with id " + id);
-            }
-            slot.endpoint(slot.endpoint().withWeight(weight));
-        }
+        endpoints.reweight(id, weight);
         publish();
     }
 
-    private Slot<E> find(String id) {
-        for (Slot<E> s : active) {
-            if (s.endpoint().id().equals(id)) {
-                return s;
-            }
-        }
-        return null;
-    }
-
-    private Slot<E> findDraining(String id) {
-        for (Slot<E> s : drainingSlots) {
-            if (s.endpoint().id().equals(id)) {
-                return s;
-            }
-        }
-        return null;
-    }
-
-    private Slot<E>[] without(Slot<E> removed) {
-        List<Slot<E>> slots = new ArrayList<>(Arrays.asList(active));
-        slots.remove(removed);
-        return toArray(slots);
-    }
-
-    private static <E> Slot<E>[] newArray(int n) {
-        return Slot.array(n);
-    }
-
-    private static <E> Slot<E>[] toArray(List<Slot<E>> slots) {
-        return slots.toArray(newArray(0));
+    /** The active slot with that id, or null. */
+    public Slot<E> find(String id) {
+        return endpoints.find(id);
     }
 
     // ---------------------------------------------------------------- views
 
     /** Endpoints that may be probed (active, not draining). */
     public Slot<E>[] activeSlots() {
-        return active;
+        return endpoints.active();
     }
 
     public Plan<E> plan() {
@@ -544,35 +578,20 @@ public final class Balancer<E> {
     /** Applies due time-based transitions (ejection expiry) without picking. */
     public void tick() {
         Plan<E> p = plan.get();
-        long now = ticker.read();
+        long now = clock.read();
         if (p.hasExpiry && now - p.nextExpiry >= 0) {
             expire(p, now);
         }
     }
 
     public List<EndpointStatus<E>> statuses() {
-        List<EndpointStatus<E>> out = new ArrayList<>();
-        List<Slot<E>> all = new ArrayList<>(Arrays.asList(active));
-        synchronized (admin) {
-            all.addAll(drainingSlots);
-        }
-        for (Slot<E> s : all) {
-            out.add(new EndpointStatus<>(s.endpoint(), s.publicState(), s.outstanding.get(),
-                    Duration.ofNanos((long) s.ewmaNanos()), s.consecutiveFailures.get(), s.ejections,
-                    s.requests.sum(), s.failures.sum()));
-        }
-        return out;
+        return endpoints.statuses(clock.read());
     }
 
     /** Removes all meters; the balancer must not be used afterwards. */
     public void close() {
-        synchronized (admin) {
-            for (Slot<E> s : active) {
-                s.meters().remove();
-            }
-            for (Slot<E> s : drainingSlots) {
-                s.meters().remove();
-            }
+        for (Slot<E> s : endpoints.all()) {
+            s.meters().remove();
         }
     }
 

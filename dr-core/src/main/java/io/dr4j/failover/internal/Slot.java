@@ -31,6 +31,7 @@ public final class Slot<E> {
 
     private volatile Endpoint<E> endpoint;
     private final CircuitBreaker breaker;
+    private final EndpointLimiter limiter;
     private final SlotMeters meters;
 
     public final AtomicInteger outstanding = new AtomicInteger();
@@ -43,6 +44,10 @@ public final class Slot<E> {
     /** Striped: counted on every call from every thread. */
     public final LongAdder requests = new LongAdder();
     public final LongAdder failures = new LongAdder();
+    public final LongAdder saturations = new LongAdder();
+
+    /** Until when the endpoint asked to be left alone (clock nanos); in the past when it is not saturated. */
+    public volatile long saturatedUntil;
 
     /** When the current ejection ends (ticker nanos); meaningful in EJECTED only. */
     public volatile long ejectedUntil;
@@ -66,12 +71,28 @@ public final class Slot<E> {
      * @param meters makes the slot's meters; it gets the slot itself because Micrometer holds a
      *               gauge's state object only weakly, and the router holds the slot strongly
      */
-    public Slot(Endpoint<E> endpoint, CircuitBreaker breaker, Function<Slot<E>, SlotMeters> meters, long now) {
+    public Slot(Endpoint<E> endpoint, CircuitBreaker breaker, EndpointLimiter limiter, Function<Slot<E>, SlotMeters> meters,
+                long now) {
         this.endpoint = endpoint;
         this.breaker = breaker;
-        this.meters = meters.apply(this);
+        this.limiter = limiter;
         this.ewmaStamp = now;
         this.restoredAt = now;
+        this.saturatedUntil = now;
+        this.meters = meters.apply(this);
+    }
+
+    /** Whether a new call may go here now as far as load goes: not saturated and below its concurrency limit. */
+    public boolean available(long now) {
+        return now - saturatedUntil >= 0 && outstanding.get() < limiter.limit();
+    }
+
+    public boolean saturated(long now) {
+        return now - saturatedUntil < 0;
+    }
+
+    public EndpointLimiter limiter() {
+        return limiter;
     }
 
     /** A typed array of slots (Java cannot create generic arrays directly). */
