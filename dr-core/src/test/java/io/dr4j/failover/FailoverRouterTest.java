@@ -1,5 +1,6 @@
 package io.dr4j.failover;
 
+import io.dr4j.testing.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

@@ -77,15 +77,8 @@ final class IndexFile {
                 }
                 List<PackFormat.Blob> blobs = new ArrayList<>(blobCount);
                 for (int j = 0; j < blobCount; j++) {
-                    ChunkId id = ChunkId.copyOf(plain, b.position());
-                    b.position(b.position() + ChunkId.LENGTH);
-                    int offset = b.getInt();
-                    int length = b.getInt();
-                    int plainLength = b.getInt();
-                    int flags = b.get();
-                    PackFormat.checkBlob(offset, length, plainLength, flags, Integer.MAX_VALUE, maxChunk,
-                            where + ": pack " + PackFormat.hex(packId) + " blob " + j);
-                    blobs.add(new PackFormat.Blob(id, offset, length, plainLength, flags));
+                    blobs.add(PackFormat.readRecord(b, plain, Integer.MAX_VALUE, maxChunk,
+                            where + ": pack " + PackFormat.hex(packId) + " blob " + j));
                 }
                 packs.add(new PackEntry(packId, blobs));
             }

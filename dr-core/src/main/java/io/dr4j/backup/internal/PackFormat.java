@@ -88,20 +88,29 @@ final class PackFormat {
         List<Blob> blobs = new ArrayList<>(count);
         long end = 0;
         for (int i = 0; i < count; i++) {
-            ChunkId id = ChunkId.copyOf(plain, b.position());
-            b.position(b.position() + ChunkId.LENGTH);
-            int offset = b.getInt();
-            int length = b.getInt();
-            int plainLength = b.getInt();
-            int flags = b.get();
-            checkBlob(offset, length, plainLength, flags, dataLength, maxPlainLength, where + " blob " + i);
-            if (offset < end) {
+            Blob blob = readRecord(b, plain, dataLength, maxPlainLength, where + " blob " + i);
+            if (blob.offset() < end) {
                 throw new CorruptObjectException(where + ": pack header blob " + i + " overlaps the one before it");
             }
-            end = (long) offset + length;
-            blobs.add(new Blob(id, offset, length, plainLength, flags));
+            end = (long) blob.offset() + blob.length();
+            blobs.add(blob);
         }
         return blobs;
+    }
+
+    /**
+     * Reads one blob record (FORMAT.md §Packs) at the buffer's position, checking its numbers; the
+     * shared parser of pack headers and index files.
+     */
+    static Blob readRecord(java.nio.ByteBuffer b, byte[] array, long dataLength, int maxPlainLength, String where) {
+        ChunkId id = ChunkId.copyOf(array, b.position());
+        b.position(b.position() + ChunkId.LENGTH);
+        int offset = b.getInt();
+        int length = b.getInt();
+        int plainLength = b.getInt();
+        int flags = b.get();
+        checkBlob(offset, length, plainLength, flags, dataLength, maxPlainLength, where);
+        return new Blob(id, offset, length, plainLength, flags);
     }
 
     /** Checks one blob record's numbers. */
