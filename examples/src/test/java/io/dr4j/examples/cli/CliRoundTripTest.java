@@ -197,11 +197,12 @@ class CliRoundTripTest {
         assertThat(cli.run(args(localRepo(), key, "init", "--generate-key")).exitCode()).isZero();
         assertThat(cli.run(args(localRepo(), key, "backup", checkpoint(1).toString())).exitCode()).isZero();
         Path chunk;
-        try (Stream<Path> walk = Files.walk(tmp.resolve("repo/chunks"))) {
+        // a pack of format v2; byte 20 lies in the ciphertext of its first chunk blob
+        try (Stream<Path> walk = Files.walk(tmp.resolve("repo/packs"))) {
             chunk = walk.filter(Files::isRegularFile).sorted().findFirst().orElseThrow();
         }
         byte[] bytes = Files.readAllBytes(chunk);
-        bytes[bytes.length - 1] ^= 1;
+        bytes[20] ^= 1;
         Files.write(chunk, bytes);
         String object = tmp.resolve("repo").relativize(chunk).toString();
 
@@ -255,7 +256,7 @@ class CliRoundTripTest {
         CliRunner.Result backup = cli.run(args(replicated, key, "backup", source.toString()));
         assertThat(backup.exitCode()).as(backup.err()).isZero();
 
-        TestFiles.deleteTree(tmp.resolve("site-b/chunks"));
+        TestFiles.deleteTree(tmp.resolve("site-b/packs"));
         CliRunner.Result repair = cli.run(args(replicated, key, "repair", "--json"));
 
         assertThat(repair.exitCode()).as(repair.out() + repair.err()).isZero();
