@@ -12,8 +12,14 @@ import java.util.Objects;
  * @param packSize target size of a pack object in bytes, {@value #MIN_PACK_SIZE} to
  *     {@value #MAX_PACK_SIZE} (default {@value #DEFAULT_PACK_SIZE}, 16 MiB as restic): larger packs mean fewer
  *     objects and requests, and more memory (each CPU worker fills one pack buffer) and coarser prune
+ * @param tensorCodec whether chunks of BF16, F16 and F32 tensors in safetensors files are stored
+ *     with the lossless byte-plane tensor codec (docs/tensor-codec.md) where it beats zstd (default
+ *     on; turn it off with {@link #withTensorCodec withTensorCodec(false)}, or {@code init
+ *     --no-tensor-codec} on the CLI, to store weights as plain zstd-or-raw chunks, e.g. for a reader
+ *     that predates it). Tensor-aligned chunk cuts apply either way.
  */
-public record InitOptions(ChunkerParameters chunker, KdfParameters kdf, int compressionLevel, int packSize) {
+public record InitOptions(ChunkerParameters chunker, KdfParameters kdf, int compressionLevel, int packSize,
+        boolean tensorCodec) {
 
     /** 16 MiB. */
     public static final int DEFAULT_PACK_SIZE = 16 << 20;
@@ -35,26 +41,31 @@ public record InitOptions(ChunkerParameters chunker, KdfParameters kdf, int comp
 
     /** The defaults. */
     public static InitOptions defaults() {
-        return new InitOptions(ChunkerParameters.DEFAULT, KdfParameters.DEFAULT, 3, DEFAULT_PACK_SIZE);
+        return new InitOptions(ChunkerParameters.DEFAULT, KdfParameters.DEFAULT, 3, DEFAULT_PACK_SIZE, true);
     }
 
     /** These options with other chunk sizes. */
     public InitOptions withChunker(ChunkerParameters chunker) {
-        return new InitOptions(chunker, kdf, compressionLevel, packSize);
+        return new InitOptions(chunker, kdf, compressionLevel, packSize, tensorCodec);
     }
 
     /** These options with other KDF parameters. */
     public InitOptions withKdf(KdfParameters kdf) {
-        return new InitOptions(chunker, kdf, compressionLevel, packSize);
+        return new InitOptions(chunker, kdf, compressionLevel, packSize, tensorCodec);
     }
 
     /** These options with another compression level. */
     public InitOptions withCompressionLevel(int level) {
-        return new InitOptions(chunker, kdf, level, packSize);
+        return new InitOptions(chunker, kdf, level, packSize, tensorCodec);
     }
 
     /** These options with another pack size. */
     public InitOptions withPackSize(int bytes) {
-        return new InitOptions(chunker, kdf, compressionLevel, bytes);
+        return new InitOptions(chunker, kdf, compressionLevel, bytes, tensorCodec);
+    }
+
+    /** These options with the tensor codec on or off. */
+    public InitOptions withTensorCodec(boolean on) {
+        return new InitOptions(chunker, kdf, compressionLevel, packSize, on);
     }
 }

@@ -127,7 +127,7 @@ public final class Repository implements AutoCloseable {
         String id = HexFormat.of().formatHex(Crypto.randomBytes(16));
         byte[] master = Crypto.randomBytes(Crypto.MASTER_LENGTH);
         RepositoryConfig unsigned = new RepositoryConfig(id, options.clock().instant(), init.chunker(),
-                init.compressionLevel(), init.packSize(), List.of());
+                init.compressionLevel(), init.packSize(), init.tensorCodec(), List.of());
         byte[] salt = Crypto.randomBytes(16);
         byte[] kek = key.deriveKeyEncryptionKey(salt, init.kdf());
         byte[] wrapped = Crypto.wrap(kek, master, unsigned.context());

@@ -111,7 +111,7 @@ public class HotPathBenchmark {
         if (packOffset + Crypto.maxSealedLength(CHUNK) > pack.length) {
             packOffset = 0;
         }
-        int n = crypto.sealChunkInto(chunkId, pooledChunk, 0, CHUNK, 3, pack, packOffset) & Integer.MAX_VALUE;
+        int n = Crypto.sealedLength(crypto.sealChunkInto(chunkId, pooledChunk, 0, CHUNK, 3, pack, packOffset));
         packOffset += n;
         return n;
     }

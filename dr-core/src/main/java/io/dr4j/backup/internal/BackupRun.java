@@ -40,6 +40,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One backup: scan the source, then read → chunk → hash → (dedup) → seal into a pack → store,
@@ -58,8 +61,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * chunk size, {@code min(workers, 4) + 2} pack buffers of the pack size (plus room for one
  * chunk and the header), and a read buffer of twice the maximum chunk size per reader; all
  * allocated once per run and reused, nothing chunk-sized is allocated per chunk.
+ *
+ * <p><b>Model weights.</b> Each file is first offered to {@link SafetensorsHeader#tryParse}; a
+ * file whose header parses is cut on tensor boundaries ({@link FileChunker}), and each of its
+ * chunks carries the {@link SafetensorsHeader#codecHint} of its range, which the sealer uses for
+ * the {@link TensorCodec} when the repository has it on. A header that does not parse only means
+ * the file is handled as plain bytes: the backup never fails on it. The hint also sorts the
+ * run's per-dtype figures ({@link SnapshotStats#byDtype()}).
  */
 public final class BackupRun {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackupRun.class);
 
     private final Context ctx;
     private final Path source;
@@ -78,6 +90,9 @@ public final class BackupRun {
     private final AtomicLong newChunks = new AtomicLong();
     private final AtomicLong reusedChunks = new AtomicLong();
     private final AtomicLong objectsWritten = new AtomicLong();
+    /** Per {@link TensorCodec.Dtype} ordinal: plain bytes read, sealed bytes stored. */
+    private final AtomicLongArray dtypeRead = new AtomicLongArray(TensorCodec.Dtype.values().length);
+    private final AtomicLongArray dtypeStored = new AtomicLongArray(TensorCodec.Dtype.values().length);
     private long bytesToRead;
 
     /** Loads the repository's index (what is already stored) and prepares a backup of {@code source}. */
@@ -184,11 +199,24 @@ public final class BackupRun {
         }
         SnapshotStats stats = new SnapshotStats(files, directories + (Files.isDirectory(source) ? 1 : 0), totalBytes,
                 bytesRead.get(), newBytes.get(), newChunks.get(), reusedChunks.get(), unchanged,
-                Duration.ofNanos(System.nanoTime() - startNanos));
+                Duration.ofNanos(System.nanoTime() - startNanos), dtypeStats());
         List<SnapshotEntry> views = entries.stream().map(Manifest.Entry::entry).toList();
         Snapshot snapshot = new Snapshot(id, start, ctx.options().host(), source.toAbsolutePath().normalize().toString(),
                 options.tags(), options.labels(), parent.map(p -> p.snapshot().id()), views, stats);
         return new Manifest(snapshot, entries);
+    }
+
+    /** The per-dtype figures of the bytes read in this run, keyed by dtype name ({@code other} for the rest). */
+    private Map<String, SnapshotStats.DtypeStats> dtypeStats() {
+        Map<String, SnapshotStats.DtypeStats> out = new HashMap<>();
+        for (TensorCodec.Dtype d : TensorCodec.Dtype.values()) {
+            long read = dtypeRead.get(d.ordinal());
+            if (read > 0) {
+                out.put(d == TensorCodec.Dtype.OTHER ? "other" : d.name(),
+                        new SnapshotStats.DtypeStats(read, dtypeStored.get(d.ordinal())));
+            }
+        }
+        return out;
     }
 
     /**
@@ -333,13 +361,17 @@ public final class BackupRun {
 
     private void read(FileJob job, FileChunker chunker) {
         try (FileChannel channel = FileChannel.open(job.found.file(), StandardOpenOption.READ)) {
-            chunker.chunk(channel, (buffer, offset, length, position) -> {
+            SafetensorsHeader header = safetensorsHeader(channel, job.found.file());
+            boolean encode = ctx.config().tensorCodec();
+            chunker.chunk(channel, header, (buffer, offset, length, position) -> {
                 pipeline.checkRunning();
+                SafetensorsHeader.CodecHint hint = header == null ? null : header.codecHint(position, position + length);
                 byte[] chunk = chunkPool.take(pipeline::stopped);
                 System.arraycopy(buffer, offset, chunk, 0, length);
-                job.futures.add(submit(chunk, length, job));
+                job.futures.add(submit(chunk, length, job, hint, encode));
                 job.read += length;
                 bytesRead.addAndGet(length);
+                dtypeRead.addAndGet(ordinal(hint), length);
             }, () -> false);
         } catch (NoSuchFileException e) {
             throw new Dr4jException("cannot back up " + job.found.file() + ": it was deleted during the backup", e);
@@ -349,13 +381,38 @@ public final class BackupRun {
         chunkDone(job);
     }
 
+    /**
+     * The file's safetensors header ({@link SafetensorsHeader#parse}, which is {@code tryParse}
+     * plus the reason for a refusal, for the debug log), or null if it has none that parses. Never fails the backup
+     * for the header's sake: a hostile or damaged header (or one the parser cannot read for any
+     * reason but I/O) means the file is backed up as plain bytes.
+     */
+    static SafetensorsHeader safetensorsHeader(FileChannel channel, Path file) throws IOException {
+        try {
+            return SafetensorsHeader.parse(channel);
+        } catch (RuntimeException e) {
+            // most files are not safetensors at all; the message says which check failed
+            LOG.debug("{}: handled as plain bytes: {}", file, e.getMessage());
+            return null;
+        }
+    }
+
+    private static int ordinal(SafetensorsHeader.CodecHint hint) {
+        return (hint == null ? TensorCodec.Dtype.OTHER : hint.dtype()).ordinal();
+    }
+
     private void chunkDone(FileJob job) {
         if (job.pending.decrementAndGet() == 0 && !pipeline.stopped()) {
             options.progress().onFileDone(Path.of(job.found.path()), job.found.size());
         }
     }
 
-    private CompletableFuture<ChunkRef> submit(byte[] chunk, int length, FileJob job) {
+    /**
+     * @param hint the chunk's dtype, or null outside safetensors data
+     * @param encode whether the hint goes to the sealer (the repository's tensor codec switch)
+     */
+    private CompletableFuture<ChunkRef> submit(byte[] chunk, int length, FileJob job, SafetensorsHeader.CodecHint hint,
+            boolean encode) {
         job.pending.incrementAndGet();
         CompletableFuture<ChunkRef> future;
         try {
@@ -366,7 +423,8 @@ public final class BackupRun {
                     }
                     ChunkId id = ctx.crypto().chunkId(chunk, 0, length);
                     if (index.chunks.claim(id)) {
-                        store(id, chunk, length);
+                        int sealed = store(id, chunk, length, encode ? hint : null);
+                        dtypeStored.addAndGet(ordinal(hint), sealed);
                     } else {
                         reusedChunks.incrementAndGet();
                     }
@@ -389,12 +447,13 @@ public final class BackupRun {
         });
     }
 
-    /** Seals a new chunk into an open pack; hands a full pack to the uploader. */
-    private void store(ChunkId id, byte[] chunk, int length) {
+    /** Seals a new chunk into an open pack and returns its sealed length; hands a full pack to the uploader. */
+    private int store(ChunkId id, byte[] chunk, int length, SafetensorsHeader.CodecHint hint) {
         PackWriter writer = takeWriter();
         PackWriter full = null;
+        int sealed;
         try {
-            int sealed = writer.append(ctx.crypto(), id, chunk, 0, length, ctx.config().compressionLevel());
+            sealed = writer.append(ctx.crypto(), id, chunk, 0, length, ctx.config().compressionLevel(), hint);
             newChunks.incrementAndGet();
             newBytes.addAndGet(sealed);
             if (writer.full()) {
@@ -408,6 +467,7 @@ public final class BackupRun {
         if (full != null) {
             upload(full);
         }
+        return sealed;
     }
 
     private PackWriter takeWriter() {

@@ -21,8 +21,15 @@ import javax.crypto.spec.SecretKeySpec;
  * <p>A sealed object is {@code version(1) flags(1) nonce(12) AES-256-GCM(payload) tag(16)}, with
  * associated data {@code domain || name || version || flags}, where the domain separates chunks
  * from manifests and the name is the chunk id or snapshot id, so an object cannot be swapped for
- * another. Flag bit 0 means the payload is a zstd frame. A chunk's plaintext must also hash
- * (HMAC-SHA-256 under the id key) to its id.
+ * another. Flag bit 0 means the payload is a zstd frame, bit 1 (chunks only) that it is a
+ * {@link TensorCodec} encoding; at most one is set. A chunk's plaintext must also hash
+ * (HMAC-SHA-256 under the id key) to its id, which is checked after decoding, so a codec bug
+ * cannot restore wrong bytes either.
+ *
+ * <p>A chunk known to hold floating-point weights (a {@link SafetensorsHeader.CodecHint}) is
+ * first offered to the tensor codec; only if that does not pay is the usual zstd-or-raw choice
+ * made. The codec's per-thread {@link TensorCodec.Scratch} lives beside the other per-thread
+ * buffers and grows to the largest chunk seen, so steady state allocates nothing.
  *
  * <p>AES-GCM comes from {@link GcmProvider} (Conscrypt where it loads, else the JDK).
  *
@@ -34,6 +41,10 @@ public final class Crypto {
     public static final int MASTER_LENGTH = 96;
     static final byte VERSION = 1;
     static final int FLAG_ZSTD = 1;
+    /** Chunk payload is a {@link TensorCodec} encoding (docs/tensor-codec.md); exclusive with {@link #FLAG_ZSTD}. */
+    static final int FLAG_TENSOR = 2;
+    /** Where {@link #sealChunkInto} returns the blob flags: above any sealed length (at most 64 MiB + overhead). */
+    private static final int FLAGS_SHIFT = 29;
     static final int NONCE = 12;
     static final int TAG = 16;
     private static final int SEAL_SLICE = 16 << 10;
@@ -219,20 +230,39 @@ public final class Crypto {
         return OVERHEAD + plainLength;
     }
 
+    /** {@link #sealChunkInto(ChunkId, byte[], int, int, int, SafetensorsHeader.CodecHint, byte[], int)} without a codec hint. */
+    public int sealChunkInto(ChunkId id, byte[] data, int offset, int length, int zstdLevel, byte[] out, int outOffset) {
+        return sealChunkInto(id, data, offset, length, zstdLevel, null, out, outOffset);
+    }
+
     /**
      * Seals a chunk straight into {@code out} at {@code outOffset} (a pack buffer), as
      * {@link #sealChunk} but without allocating the sealed copy; compression goes through a
-     * per-thread scratch buffer. {@code out} needs {@link #maxSealedLength} bytes of room.
+     * per-thread scratch buffer. {@code out} needs {@link #maxSealedLength} bytes of room (the
+     * tensor codec, like zstd, is kept only when it shrinks the chunk).
      *
-     * @return the sealed length and, in bit 31, whether the payload is zstd-compressed
+     * @param hint the dtype and phase of the chunk's bytes, or null (no tensor codec: the
+     *     repository has it off, or the bytes are not known to be weights)
+     * @return the sealed length, with the blob flags in the top bits: see {@link #sealedLength} and {@link #sealedFlags}
      */
-    public int sealChunkInto(ChunkId id, byte[] data, int offset, int length, int zstdLevel, byte[] out, int outOffset) {
+    public int sealChunkInto(ChunkId id, byte[] data, int offset, int length, int zstdLevel,
+            SafetensorsHeader.CodecHint hint, byte[] out, int outOffset) {
         ThreadScratch t = scratch.get();
         byte[] payload = data;
         int payloadOffset = offset;
         int payloadLength = length;
         int flags = 0;
-        if (zstdLevel > 0 && worthCompressing(data, offset, length)) {
+        if (hint != null && hint.dtype() != TensorCodec.Dtype.OTHER) {
+            byte[] z = t.compressed(length);
+            int n = t.codec(length).encode(hint.dtype(), hint.phase(), data, offset, length, z, 0, t.tensor);
+            if (n >= 0) {
+                payload = z;
+                payloadOffset = 0;
+                payloadLength = n;
+                flags = FLAG_TENSOR;
+            }
+        }
+        if (flags == 0 && zstdLevel > 0 && worthCompressing(data, offset, length)) {
             byte[] z = t.compressed(length);
             long n = Zstd.compressByteArray(z, 0, z.length, data, offset, length, zstdLevel);
             if (Zstd.isError(n)) {
@@ -253,7 +283,22 @@ public final class Crypto {
             sealed = sealInto(cipher, encryptionKey, CHUNK_DOMAIN, id.unsafeBytes(), flags, payload, payloadOffset,
                     payloadLength, out, outOffset, t.nonce);
         }
-        return flags == FLAG_ZSTD ? sealed | Integer.MIN_VALUE : sealed;
+        return sealed | flags << FLAGS_SHIFT;
+    }
+
+    /** The sealed length part of what {@link #sealChunkInto} returns. */
+    public static int sealedLength(int sealResult) {
+        return sealResult & ((1 << FLAGS_SHIFT) - 1);
+    }
+
+    /** The blob flags part of what {@link #sealChunkInto} returns: 0, {@link #FLAG_ZSTD} or {@link #FLAG_TENSOR}. */
+    public static int sealedFlags(int sealResult) {
+        return sealResult >>> FLAGS_SHIFT;
+    }
+
+    /** Whether a flags byte is one a sealed object may carry: none, zstd, or (chunks only) the tensor codec. */
+    private static boolean knownFlags(int flags, boolean chunk) {
+        return flags == 0 || flags == FLAG_ZSTD || chunk && flags == FLAG_TENSOR;
     }
 
     /**
@@ -272,16 +317,18 @@ public final class Crypto {
             throw new CorruptObjectException(where + ": unknown object version " + sealed[offset]);
         }
         int flags = sealed[offset + 1];
-        if ((flags & ~FLAG_ZSTD) != 0) {
+        if (!knownFlags(flags, true)) {
             throw new CorruptObjectException(where + ": unknown flags " + flags);
         }
         ThreadScratch t = scratch.get();
         int cipherLength = length - 2 - NONCE;
-        boolean zstd = (flags & FLAG_ZSTD) != 0;
+        boolean zstd = flags == FLAG_ZSTD;
+        boolean tensor = flags == FLAG_TENSOR;
         if (!zstd && cipherLength - TAG > maxSize) {
+            // a tensor encoding is kept only when smaller than its chunk, so the same bound holds
             throw new CorruptObjectException(where + ": " + (cipherLength - TAG) + " bytes exceeds the limit of " + maxSize);
         }
-        byte[] target = zstd ? t.compressed(cipherLength) : out;
+        byte[] target = zstd || tensor ? t.compressed(cipherLength) : out;
         if (target.length < cipherLength) {
             throw new CorruptObjectException(where + ": " + (cipherLength - TAG) + " bytes exceeds the limit of " + maxSize);
         }
@@ -322,6 +369,8 @@ public final class Crypto {
                 throw new CorruptObjectException(where + ": decompressed to " + n + " bytes, expected " + size);
             }
             plainLength = (int) size;
+        } else if (tensor) {
+            plainLength = decodeTensor(t, target, payloadLength, maxSize, out, where);
         }
         Mac mac = macs.get();
         mac.update(out, 0, plainLength);
@@ -334,6 +383,22 @@ public final class Crypto {
             throw new CorruptObjectException(where + ": chunk content does not match its id");
         }
         return plainLength;
+    }
+
+    /**
+     * Decodes an authenticated tensor-codec payload into {@code out}; the plain length comes from
+     * the encoding and is bounded by {@code maxSize} and {@code out} before anything is written.
+     */
+    private static int decodeTensor(ThreadScratch t, byte[] payload, int payloadLength, int maxSize, byte[] out, String where) {
+        long size = TensorCodec.plainLengthOf(payload, 0, payloadLength);
+        if (size < 0 || size > maxSize || size > out.length) {
+            throw new CorruptObjectException(where + ": tensor codec plain length " + size + " is invalid or exceeds " + maxSize);
+        }
+        try {
+            return t.codec((int) size).decode(payload, 0, payloadLength, out, 0, (int) size, t.tensor);
+        } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+            throw new CorruptObjectException(where + ": " + e.getMessage(), e);
+        }
     }
 
     /** The id of a chunk, written into a fresh {@link ChunkId} without an intermediate digest copy. */
@@ -398,6 +463,27 @@ public final class Crypto {
         private byte[] compressed = new byte[0];
         private ByteBuffer in = ByteBuffer.allocateDirect(0);
         private ByteBuffer out = ByteBuffer.allocateDirect(0);
+        private TensorCodec codec;
+        TensorCodec.Scratch tensor;
+
+        /**
+         * The tensor codec for chunks of up to {@code length} bytes, with {@link #tensor} its
+         * scratch. Replaced only when a larger chunk comes (at most a few times: chunks are
+         * bounded by the repository's maximum), so steady state allocates nothing.
+         */
+        TensorCodec codec(int length) {
+            if (codec == null || codec.maxChunk() < length) {
+                int size = Math.max(length, TensorCodec.DEFAULT_MAX_CHUNK);
+                TensorCodec next = size == TensorCodec.DEFAULT_MAX_CHUNK ? TensorCodec.defaults()
+                        : new TensorCodec(TensorCodec.DEFAULT_LEVEL, TensorCodec.Split.EXPONENT_BYTE, size);
+                if (tensor != null) {
+                    tensor.close();
+                }
+                tensor = next.newScratch();
+                codec = next;
+            }
+            return codec;
+        }
 
         ByteBuffer in(int length) {
             if (in.capacity() < length) {
@@ -414,7 +500,8 @@ public final class Crypto {
         }
 
         byte[] compressed(int length) {
-            int needed = (int) Math.max(Zstd.compressBound(length), length + TAG);
+            int needed = (int) Math.max(Math.max(Zstd.compressBound(length), length + TAG),
+                    TensorCodec.maxEncodedLength(length));
             if (compressed.length < needed) {
                 compressed = new byte[needed];
             }
@@ -430,7 +517,7 @@ public final class Crypto {
             throw new CorruptObjectException(where + ": unknown object version " + sealed[0]);
         }
         int flags = sealed[1];
-        if ((flags & ~FLAG_ZSTD) != 0) {
+        if (!knownFlags(flags, domain == CHUNK_DOMAIN)) {
             throw new CorruptObjectException(where + ": unknown flags " + flags);
         }
         byte[] payload;
@@ -438,6 +525,15 @@ public final class Crypto {
             payload = decrypt(ciphers.get(), encryptionKey, domain, name, sealed);
         } catch (AEADBadTagException e) {
             throw new CorruptObjectException(where + ": failed authentication (corrupt, truncated or tampered with)");
+        }
+        if (flags == FLAG_TENSOR) {
+            long size = TensorCodec.plainLengthOf(payload, 0, payload.length);
+            if (size < 0 || size > maxSize) {
+                throw new CorruptObjectException(where + ": tensor codec plain length " + size + " is invalid or exceeds " + maxSize);
+            }
+            byte[] plain = new byte[(int) size];
+            decodeTensor(scratch.get(), payload, payload.length, maxSize, plain, where);
+            return plain;
         }
         if ((flags & FLAG_ZSTD) == 0) {
             if (payload.length > maxSize) {

@@ -45,6 +45,11 @@ public final class FastCdc {
         return n >= 64 ? -1L : -1L << (64 - n);
     }
 
+    /** The minimum chunk size: no cut is made before it (except at the end of the input). */
+    public int minSize() {
+        return minSize;
+    }
+
     /** The maximum chunk size: a caller must offer at least this many bytes unless at end of input. */
     public int maxSize() {
         return maxSize;

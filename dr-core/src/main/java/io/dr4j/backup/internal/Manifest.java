@@ -127,6 +127,11 @@ public final class Manifest {
         stats.put("reusedChunks", s.reusedChunks());
         stats.put("unchangedFiles", s.unchangedFiles());
         stats.put("durationMillis", s.duration().toMillis());
+        if (!s.byDtype().isEmpty()) {
+            ObjectNode byDtype = stats.putObject("byDtype");
+            s.byDtype().forEach((dtype, d) -> byDtype.putObject(dtype).put("bytesRead", d.bytesRead())
+                    .put("bytesStored", d.bytesStored()));
+        }
         ArrayNode files = root.putArray("entries");
         for (Entry e : entries) {
             SnapshotEntry se = e.entry();
@@ -192,7 +197,7 @@ public final class Manifest {
             SnapshotStats stats = new SnapshotStats(st.path("files").asLong(), st.path("directories").asLong(),
                     st.path("totalBytes").asLong(), st.path("bytesRead").asLong(), st.path("newBytesStored").asLong(),
                     st.path("newChunks").asLong(), st.path("reusedChunks").asLong(), st.path("unchangedFiles").asLong(),
-                    Duration.ofMillis(st.path("durationMillis").asLong()));
+                    Duration.ofMillis(st.path("durationMillis").asLong()), byDtype(st.path("byDtype")));
             List<Entry> entries = new ArrayList<>();
             List<SnapshotEntry> views = new ArrayList<>();
             for (JsonNode f : required(root, "entries", where)) {
@@ -254,6 +259,18 @@ public final class Manifest {
         } catch (java.io.IOException | RuntimeException e) {
             throw new CorruptObjectException(where + ": manifest cannot be decoded: " + e.getMessage(), e);
         }
+    }
+
+    /** The optional per-dtype figures (absent in manifests written before they existed). */
+    private static Map<String, SnapshotStats.DtypeStats> byDtype(JsonNode node) {
+        Map<String, SnapshotStats.DtypeStats> out = new java.util.TreeMap<>();
+        Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
+        while (fields.hasNext()) {
+            Map.Entry<String, JsonNode> f = fields.next();
+            out.put(f.getKey(), new SnapshotStats.DtypeStats(f.getValue().path("bytesRead").asLong(),
+                    f.getValue().path("bytesStored").asLong()));
+        }
+        return out;
     }
 
     private static JsonNode required(JsonNode node, String field, String where) {

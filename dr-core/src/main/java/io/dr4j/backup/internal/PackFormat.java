@@ -25,6 +25,8 @@ final class PackFormat {
     static final byte[] HEADER_DOMAIN = "dr4j/pack/v2".getBytes(StandardCharsets.US_ASCII);
     /** Blob flag: the sealed payload is a zstd frame (mirrors the blob envelope's flag). */
     static final int FLAG_ZSTD = 1;
+    /** Blob flag: the sealed payload is a tensor-codec encoding (docs/tensor-codec.md); never together with {@link #FLAG_ZSTD}. */
+    static final int FLAG_TENSOR = 2;
     private static final HexFormat HEX = HexFormat.of();
 
     private PackFormat() {
@@ -122,10 +124,15 @@ final class PackFormat {
         if (plainLength < 0 || plainLength > maxPlainLength) {
             throw new CorruptObjectException(where + ": plain length " + plainLength + " exceeds the chunk limit " + maxPlainLength);
         }
-        if ((flags & ~FLAG_ZSTD) != 0) {
+        if (flags != 0 && flags != FLAG_ZSTD && flags != FLAG_TENSOR) {
             throw new CorruptObjectException(where + ": unknown blob flags " + flags);
         }
-        if ((flags & FLAG_ZSTD) == 0 && length != plainLength + Crypto.OVERHEAD) {
+        if (flags == FLAG_TENSOR && length >= plainLength + Crypto.OVERHEAD) {
+            // the codec's encoding is kept only when it is smaller than the chunk
+            throw new CorruptObjectException(where + ": tensor-coded blob of " + length + " bytes is not smaller than its "
+                    + plainLength + " plain bytes");
+        }
+        if (flags == 0 && length != plainLength + Crypto.OVERHEAD) {
             throw new CorruptObjectException(where + ": uncompressed blob of " + length + " bytes cannot hold " + plainLength);
         }
     }

@@ -25,11 +25,21 @@ final class PackWriter {
         this.maxSealed = maxSealed;
     }
 
-    /** Seals a chunk into the pack; returns its sealed length. The caller checks {@link #full()} after. */
+    /** Seals a chunk into the pack without a codec hint; see {@link #append(Crypto, ChunkId, byte[], int, int, int, SafetensorsHeader.CodecHint)}. */
     int append(Crypto crypto, ChunkId id, byte[] data, int offset, int plainLength, int zstdLevel) {
-        int r = crypto.sealChunkInto(id, data, offset, plainLength, zstdLevel, buffer, length);
-        int sealed = r & Integer.MAX_VALUE;
-        int flags = r < 0 ? PackFormat.FLAG_ZSTD : 0;
+        return append(crypto, id, data, offset, plainLength, zstdLevel, null);
+    }
+
+    /**
+     * Seals a chunk into the pack; returns its sealed length. The caller checks {@link #full()} after.
+     *
+     * @param hint the chunk's dtype for the tensor codec, or null for the zstd-or-raw choice alone
+     */
+    int append(Crypto crypto, ChunkId id, byte[] data, int offset, int plainLength, int zstdLevel,
+            SafetensorsHeader.CodecHint hint) {
+        int r = crypto.sealChunkInto(id, data, offset, plainLength, zstdLevel, hint, buffer, length);
+        int sealed = Crypto.sealedLength(r);
+        int flags = Crypto.sealedFlags(r);
         blobs.add(new PackFormat.Blob(id, length, sealed, plainLength, flags));
         length += sealed;
         plainBytes += plainLength;

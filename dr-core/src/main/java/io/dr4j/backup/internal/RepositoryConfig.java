@@ -16,7 +16,7 @@ import java.util.List;
 
 /**
  * The repository's {@code config} object (FORMAT.md §Config): format name and version, id,
- * chunker and compression settings, and key slots. Plain JSON, so that a wrong key can be told
+ * chunker, compression and codec settings, and key slots. Plain JSON, so that a wrong key can be told
  * apart from a missing or unknown repository; its settings are authenticated because they are
  * bound into every key slot's associated data ({@link #context()}).
  */
@@ -37,16 +37,27 @@ public final class RepositoryConfig {
     private final ChunkerParameters chunker;
     private final int compressionLevel;
     private final int packSize;
+    private final boolean tensorCodec;
     private final List<KeySlot> slots;
 
+    /** @param tensorCodec whether backups offer chunks of floating-point tensors to the {@link TensorCodec} */
     public RepositoryConfig(String id, Instant created, ChunkerParameters chunker, int compressionLevel, int packSize,
-            List<KeySlot> slots) {
+            boolean tensorCodec, List<KeySlot> slots) {
         this.id = id;
         this.created = created;
         this.chunker = chunker;
         this.compressionLevel = compressionLevel;
         this.packSize = packSize;
+        this.tensorCodec = tensorCodec;
         this.slots = List.copyOf(slots);
+    }
+
+    /**
+     * Whether backups encode chunks of BF16/F16/F32 safetensors data with the {@link TensorCodec}
+     * (blob flag 2). Readers decode such blobs whatever this says: it only steers writing.
+     */
+    public boolean tensorCodec() {
+        return tensorCodec;
     }
 
     /** Target size of a pack in bytes. */
@@ -76,7 +87,7 @@ public final class RepositoryConfig {
 
     /** These settings with another slot list. */
     public RepositoryConfig withSlots(List<KeySlot> newSlots) {
-        return new RepositoryConfig(id, created, chunker, compressionLevel, packSize, newSlots);
+        return new RepositoryConfig(id, created, chunker, compressionLevel, packSize, tensorCodec, newSlots);
     }
 
     /**
@@ -85,7 +96,10 @@ public final class RepositoryConfig {
      */
     public byte[] context() {
         return ("dr4j/key/v2|" + FORMAT + "|" + VERSION + "|" + id + "|" + chunker.minSize() + "|" + chunker.avgSize()
-                + "|" + chunker.maxSize() + "|zstd:" + compressionLevel + "|pack:" + packSize).getBytes(StandardCharsets.UTF_8);
+                + "|" + chunker.maxSize() + "|zstd:" + compressionLevel + "|pack:" + packSize
+                // appended only when on, so a config written before the switch existed (which reads
+                // as off) keeps the context its slots were wrapped with
+                + (tensorCodec ? "|codec:tensor" : "")).getBytes(StandardCharsets.UTF_8);
     }
 
     public byte[] toJson() {
@@ -103,6 +117,7 @@ public final class RepositoryConfig {
         z.put("algorithm", "zstd");
         z.put("level", compressionLevel);
         root.putObject("pack").put("targetSize", packSize);
+        root.putObject("codec").put("tensor", tensorCodec);
         ArrayNode keys = root.putArray("keys");
         for (KeySlot slot : slots) {
             ObjectNode k = keys.addObject();
@@ -164,6 +179,11 @@ public final class RepositoryConfig {
                 throw new UnsupportedFormatException(where + ": pack targetSize " + packSize + " is missing or outside "
                         + io.dr4j.backup.InitOptions.MIN_PACK_SIZE + " to " + io.dr4j.backup.InitOptions.MAX_PACK_SIZE);
             }
+            JsonNode codec = root.path("codec").path("tensor");
+            if (!codec.isMissingNode() && !codec.isBoolean()) {
+                throw new UnsupportedFormatException(where + ": codec.tensor must be true or false, was " + codec);
+            }
+            boolean tensorCodec = codec.asBoolean(false);
             List<KeySlot> slots = new ArrayList<>();
             for (JsonNode k : root.get("keys")) {
                 String kind = k.get("kind").asText();
@@ -180,7 +200,7 @@ public final class RepositoryConfig {
                 slots.add(new KeySlot(kind, kdf, salt, Base64.getDecoder().decode(k.get("wrapped").asText())));
             }
             return new RepositoryConfig(root.get("id").asText(), Instant.parse(root.get("created").asText()), chunker,
-                    z.get("level").asInt(), packSize, slots);
+                    z.get("level").asInt(), packSize, tensorCodec, slots);
         } catch (UnsupportedFormatException e) {
             throw e;
         } catch (RuntimeException e) {

@@ -244,7 +244,9 @@ public final class RestoreRun {
             return;
         }
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            new FileChunker(ctx.chunker()).chunk(channel, (buffer, offset, length, position) -> {
+            // cut as the backup cut it (on tensor boundaries for a safetensors file), or its chunks would not be found
+            SafetensorsHeader header = BackupRun.safetensorsHeader(channel, file);
+            new FileChunker(ctx.chunker()).chunk(channel, header, (buffer, offset, length, position) -> {
                 ChunkId id = ctx.crypto().chunkId(buffer, offset, length);
                 if (wanted.contains(id)) {
                     index.putIfAbsent(id, new LocalChunk(file, position, length));

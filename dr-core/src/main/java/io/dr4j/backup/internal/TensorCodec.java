@@ -261,6 +261,19 @@ public final class TensorCodec {
     }
 
     /**
+     * The plain length an encoding records (bytes 5..8), for a caller that must bound and size
+     * the output before {@link #decode}; -1 if {@code len} is too short to hold it. Not a
+     * validation: {@link #decode} checks the rest.
+     */
+    public static long plainLengthOf(byte[] src, int off, int len) {
+        Objects.checkFromIndexSize(off, len, src.length);
+        if (len < FIXED_HEADER) {
+            return -1;
+        }
+        return Integer.toUnsignedLong((int) INT.get(src, off + 5));
+    }
+
+    /**
      * Decodes {@code src[off, off+len)} into {@code dst[dstOff, dstOff+plainLength)} and checks the
      * result against the encoding's CRC-32C. Writes nothing outside that range; a malformed
      * encoding is rejected before anything is written, and when only the CRC fails the range holds

@@ -79,6 +79,15 @@ class FormatVectorsTest {
     static final byte[] K_CDC = Arrays.copyOfRange(MASTER, 64, 96);
     static final byte[] PLAIN1 = ascii("The quick brown fox jumps over the lazy dog.");
     static final byte[] PLAIN2 = ascii("dr4j ".repeat(32));
+    /** A 516-byte BF16 chunk starting one byte into an element (phase 1), see {@link Reference#tensorPlain()}. */
+    static final byte[] PLAIN3;
+    static {
+        try {
+            PLAIN3 = Reference.tensorPlain();
+        } catch (GeneralSecurityException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     static final byte[] PACK_ID = range(0x80, 32);
     static final byte[] INDEX_ID = range(0xc0, 32);
     static final String REPO_ID = "00112233445566778899aabbccddeeff";
@@ -154,6 +163,83 @@ class FormatVectorsTest {
         byte[] flags = bytes("chunk1.blob");
         flags[1] = 1; // the flags byte is authenticated
         assertThatThrownBy(() -> crypto.openChunk(id1, flags, 1 << 20, "flags")).isInstanceOf(CorruptObjectException.class);
+    }
+
+    @Test
+    void cryptoOpensTheTensorCodedVectorBlob() {
+        Crypto crypto = new Crypto(bytes("masterKey"));
+        ChunkId id3 = ChunkId.wrap(bytes("chunk3.id"));
+        assertEquals(id3, crypto.chunkId(PLAIN3, 0, PLAIN3.length));
+        byte[] blob = bytes("chunk3.blob");
+        assertEquals(2, blob[1]);
+        byte[] out = new byte[(1 << 20) + 64];
+        int n = crypto.openChunkInto(id3, blob, 0, blob.length, 1 << 20, out, "v3");
+        assertArrayEquals(PLAIN3, Arrays.copyOf(out, n));
+        assertArrayEquals(PLAIN3, crypto.openChunk(id3, blob, 1 << 20, "v3"));
+        try (TensorCodec.Scratch scratch = TensorCodec.defaults().newScratch()) {
+            byte[] encoding = bytes("chunk3.encoding");
+            byte[] decoded = new byte[PLAIN3.length];
+            TensorCodec.defaults().decode(encoding, 0, encoding.length, decoded, 0, PLAIN3.length, scratch);
+            assertArrayEquals(PLAIN3, decoded);
+        }
+        // bounded by maxSize before decoding, the flags byte is authenticated, and flags 3 (zstd and tensor) is refused
+        assertThatThrownBy(() -> crypto.openChunkInto(id3, blob, 0, blob.length, PLAIN3.length - 1, out, "bound"))
+                .isInstanceOf(CorruptObjectException.class);
+        byte[] flags = blob.clone();
+        flags[1] = 1;
+        assertThatThrownBy(() -> crypto.openChunkInto(id3, flags, 0, flags.length, 1 << 20, out, "flags"))
+                .isInstanceOf(CorruptObjectException.class).hasMessageContaining("failed authentication");
+        flags[1] = 3;
+        assertThatThrownBy(() -> crypto.openChunk(id3, flags, 1 << 20, "flags 3"))
+                .isInstanceOf(CorruptObjectException.class).hasMessageContaining("unknown flags");
+        PackFormat.checkBlob(0, blob.length, PLAIN3.length, 2, blob.length, 1 << 20, "v3");
+        assertThatThrownBy(() -> PackFormat.checkBlob(0, blob.length, PLAIN3.length, 3, blob.length, 1 << 20, "v3"))
+                .isInstanceOf(CorruptObjectException.class);
+        // only chunks may carry the tensor flag: an index file or manifest with it is refused
+        assertThatThrownBy(() -> crypto.openObject(IndexFile.DOMAIN, bytes("index.id"), flags, 1 << 20, "index"))
+                .isInstanceOf(CorruptObjectException.class);
+    }
+
+    /** What the production sealer writes for a tensor chunk opens and decodes with the spec's reference code. */
+    @Test
+    void productionTensorBlobsFollowTheSpec() throws Exception {
+        Crypto crypto = new Crypto(MASTER);
+        ChunkId id3 = crypto.chunkId(PLAIN3, 0, PLAIN3.length);
+        byte[] pack = new byte[4096];
+        int r = crypto.sealChunkInto(id3, PLAIN3, 0, PLAIN3.length, 3,
+                new SafetensorsHeader.CodecHint(TensorCodec.Dtype.BF16, 1), pack, 0);
+        assertEquals(Crypto.FLAG_TENSOR, Crypto.sealedFlags(r));
+        byte[] blob = Arrays.copyOf(pack, Crypto.sealedLength(r));
+        assertEquals(2, blob[1]);
+        byte[] encoding = Reference.open(K_ENC, ascii("dr4j/chunk/v1"), id3.bytes(), blob);
+        assertArrayEquals(PLAIN3, Reference.tensorDecode(encoding));
+        // without a hint the same chunk gets the zstd-or-raw choice of any chunk
+        int plain = crypto.sealChunkInto(id3, PLAIN3, 0, PLAIN3.length, 3, pack, 0);
+        assertThat(Crypto.sealedFlags(plain)).isNotEqualTo(Crypto.FLAG_TENSOR);
+        // a hint for bytes the codec cannot shrink falls back to the zstd-or-raw choice
+        int text = crypto.sealChunkInto(id3, PLAIN2, 0, PLAIN2.length, 3,
+                new SafetensorsHeader.CodecHint(TensorCodec.Dtype.F32, 0), pack, 0);
+        assertEquals(Crypto.FLAG_ZSTD, Crypto.sealedFlags(text));
+    }
+
+    @Test
+    void tensorCodecSwitchIsBoundIntoTheKeySlots() {
+        RepositoryConfig off = RepositoryConfig.fromJson(text("config.json").getBytes(StandardCharsets.UTF_8), "v");
+        assertThat(off.tensorCodec()).isFalse();
+        // a config written before the switch existed (no codec field) reads as off, with the same context
+        String legacy = text("config.json").replaceAll("\\s*\"codec\" : \\{\\s*\"tensor\" : false\\s*},", "");
+        assertThat(legacy).doesNotContain("codec");
+        RepositoryConfig old = RepositoryConfig.fromJson(legacy.getBytes(StandardCharsets.UTF_8), "v");
+        assertThat(old.tensorCodec()).isFalse();
+        assertArrayEquals(off.context(), old.context());
+        // switching it on in the stored config changes the context: every slot fails
+        RepositoryConfig on = RepositoryConfig.fromJson(text("config.json").replace("\"tensor\" : false", "\"tensor\" : true")
+                .getBytes(StandardCharsets.UTF_8), "v");
+        assertThat(on.tensorCodec()).isTrue();
+        assertEquals(text("keySlot.context") + "|codec:tensor", new String(on.context(), StandardCharsets.UTF_8));
+        assertThat(Crypto.unwrap(bytes("keySlot.raw.kek"), bytes("keySlot.raw.wrapped"), on.context())).isNull();
+        assertThatThrownBy(() -> RepositoryConfig.fromJson(text("config.json").replace("\"tensor\" : false", "\"tensor\" : 1")
+                .getBytes(StandardCharsets.UTF_8), "v")).isInstanceOf(io.dr4j.backup.UnsupportedFormatException.class);
     }
 
     @Test
@@ -347,7 +433,8 @@ class FormatVectorsTest {
         Assumptions.assumeTrue(Files.exists(spec), "FORMAT.md is not next to dr-core");
         String doc = Files.readString(spec).replaceAll("\\s+", "");
         for (String key : List.of("masterKey", "chunk1.id", "chunk1.aad", "chunk1.blob", "chunk2.id", "chunk2.zstdFrame",
-                "chunk2.aad", "chunk2.blob", "pack.key", "pack.header.plain", "pack.header.sealed", "pack.trailer", "pack.bytes",
+                "chunk2.aad", "chunk2.blob", "chunk3.plaintext", "chunk3.id", "chunk3.plane0.zstdFrame", "chunk3.encoding",
+                "chunk3.blob", "pack.key", "pack.header.plain", "pack.header.sealed", "pack.trailer", "pack.bytes",
                 "index.key", "index.plain", "index.sealed", "keySlot.context", "keySlot.raw.aad", "keySlot.raw.wrapped",
                 "keySlot.password.kek", "keySlot.password.wrapped", "config.json", "fileHash.input", "fileHash.hash",
                 "fileHash.emptyFile", "manifest.json", "chunker.cuts")) {
@@ -472,6 +559,100 @@ class FormatVectorsTest {
             return out.toByteArray();
         }
 
+        /**
+         * The tensor vector's chunk: one byte {@code 3f}, 257 BF16 values, one byte {@code bf} (516
+         * bytes, so phase 1 and a 1-byte tail). Value {@code i} is {@code rotr16(e_i << 8 | m_i, 1)}
+         * stored little-endian, with {@code m_i} byte {@code i} and {@code e_i = 0x78 + (byte 257+i mod 4)}
+         * of the chunker's SHA-256 test data: random sign and mantissa, exponents of 2 bits' entropy.
+         */
+        static byte[] tensorPlain() throws GeneralSecurityException {
+            byte[] random = chunkerData();
+            byte[] plain = new byte[516];
+            plain[0] = 0x3f;
+            for (int i = 0; i < 257; i++) {
+                int r = (0x78 + (random[257 + i] & 3)) << 8 | (random[i] & 0xff);
+                int v = (r >>> 1 | r << 15) & 0xffff;
+                plain[1 + 2 * i] = (byte) v;
+                plain[2 + 2 * i] = (byte) (v >>> 8);
+            }
+            plain[515] = (byte) 0xbf;
+            return plain;
+        }
+
+        static byte[] le32(long n) {
+            return ByteBuffer.allocate(4).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt((int) n).array();
+        }
+
+        /** docs/tensor-codec.md's layout for BF16, split 1, phase 1, plane 0 as the given zstd frame, plane 1 raw. */
+        static byte[] tensorEncoding(byte[] plain, byte[] plane0Frame, byte[] plane1) {
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(plain);
+            return concat(new byte[] {1, 1, 2, 1, 1}, le32(plain.length), le32(crc.getValue()),
+                    new byte[] {1}, le32(plane0Frame.length), new byte[] {0}, le32(plane1.length),
+                    new byte[] {plain[0]}, new byte[] {plain[plain.length - 1]}, plane0Frame, plane1);
+        }
+
+        /** The planes of {@link #tensorPlain}'s 257 elements (split 1: rotate left by one bit, top byte first). */
+        static byte[][] tensorPlanes(byte[] plain) {
+            byte[][] planes = new byte[2][257];
+            for (int i = 0; i < 257; i++) {
+                int v = (plain[1 + 2 * i] & 0xff) | (plain[2 + 2 * i] & 0xff) << 8;
+                int r = (v << 1 | v >>> 15) & 0xffff;
+                planes[0][i] = (byte) (r >>> 8);
+                planes[1][i] = (byte) r;
+            }
+            return planes;
+        }
+
+        /** A decoder of docs/tensor-codec.md's layout written from the text (any dtype, split, phase). */
+        static byte[] tensorDecode(byte[] e) {
+            ByteBuffer b = ByteBuffer.wrap(e).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+            assertEquals(1, b.get(), "codec version");
+            int dtype = b.get();
+            int w = b.get();
+            assertEquals(dtype == 3 ? 4 : 2, w);
+            int split = b.get();
+            int phase = b.get();
+            int length = b.getInt();
+            int crc = b.getInt();
+            int[] flags = new int[w];
+            int[] stored = new int[w];
+            for (int k = 0; k < w; k++) {
+                flags[k] = b.get();
+                stored[k] = b.getInt();
+            }
+            int head = Math.min(phase, length);
+            int n = (length - head) / w;
+            int tail = length - head - n * w;
+            byte[] plain = new byte[length];
+            b.get(plain, 0, head);
+            b.get(plain, length - tail, tail);
+            byte[][] planes = new byte[w][];
+            for (int k = 0; k < w; k++) {
+                byte[] p = new byte[stored[k]];
+                b.get(p);
+                planes[k] = flags[k] == 0 ? p : Zstd.decompress(p, n);
+                assertEquals(n, planes[k].length);
+            }
+            assertEquals(0, b.remaining(), "nothing after the planes");
+            int bits = 8 * w;
+            long mask = bits == 32 ? 0xffffffffL : 0xffffL;
+            for (int i = 0; i < n; i++) {
+                long r = 0;
+                for (int k = 0; k < w; k++) {
+                    r = r << 8 | (planes[k][i] & 0xff);
+                }
+                long v = split == 1 ? (r >>> 1 | r << (bits - 1)) & mask : r;
+                for (int j = 0; j < w; j++) {
+                    plain[head + w * i + j] = (byte) (v >>> (8 * j));
+                }
+            }
+            java.util.zip.CRC32C c = new java.util.zip.CRC32C();
+            c.update(plain);
+            assertEquals(crc, (int) c.getValue(), "CRC-32C");
+            return plain;
+        }
+
         private void put(String key, byte[] value) {
             v.put(key, HEX.formatHex(value));
         }
@@ -507,6 +688,24 @@ class FormatVectorsTest {
             put("chunk2.nonce", nonce(2));
             put("chunk2.aad", concat(chunkDomain, id2, new byte[] {1, 1}));
             put("chunk2.blob", blob2);
+            // (1b) a tensor-coded blob (flags 02) of a BF16 chunk, encoded as docs/tensor-codec.md lays out
+            byte[] id3 = hmac(K_ID, PLAIN3);
+            byte[][] planes = tensorPlanes(PLAIN3);
+            String shippedFrame = shipped.get("chunk3.plane0.zstdFrame");
+            byte[] frame3 = shippedFrame != null ? HEX.parseHex(shippedFrame) : Zstd.compress(planes[0], 1);
+            assertArrayEquals(planes[0], Zstd.decompress(frame3, planes[0].length), "chunk3.plane0.zstdFrame decompresses");
+            byte[] encoding3 = tensorEncoding(PLAIN3, frame3, planes[1]);
+            assertArrayEquals(PLAIN3, tensorDecode(encoding3));
+            byte[] blob3 = seal(K_ENC, chunkDomain, id3, 2, nonce(8), encoding3);
+            put("chunk3.plaintext", PLAIN3);
+            put("chunk3.id", id3);
+            put("chunk3.plane0", planes[0]);
+            put("chunk3.plane0.zstdFrame", frame3);
+            put("chunk3.plane1", planes[1]);
+            put("chunk3.encoding", encoding3);
+            put("chunk3.nonce", nonce(8));
+            put("chunk3.aad", concat(chunkDomain, id3, new byte[] {1, 2}));
+            put("chunk3.blob", blob3);
             v.put("chunk1.offset", "0");
             v.put("chunk2.offset", Integer.toString(blob1.length));
 
@@ -572,6 +771,9 @@ class FormatVectorsTest {
                     + "  },\n"
                     + "  \"pack\" : {\n"
                     + "    \"targetSize\" : 16777216\n"
+                    + "  },\n"
+                    + "  \"codec\" : {\n"
+                    + "    \"tensor\" : false\n"
                     + "  },\n"
                     + "  \"keys\" : [ {\n"
                     + "    \"kind\" : \"raw\",\n"

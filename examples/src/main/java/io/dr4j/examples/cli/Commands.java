@@ -2,6 +2,7 @@ package io.dr4j.examples.cli;
 
 import io.dr4j.backup.BackupOptions;
 import io.dr4j.backup.ForgetResult;
+import io.dr4j.backup.InitOptions;
 import io.dr4j.backup.PruneResult;
 import io.dr4j.backup.Repository;
 import io.dr4j.backup.RestoreOptions;
@@ -50,6 +51,10 @@ final class Commands {
         @Option(names = "--generate-key", description = "Write a new random key to the --key-file path first (refused if the file exists).")
         boolean generateKey;
 
+        @Option(names = "--no-tensor-codec", description = "Store BF16/F16/F32 safetensors chunks as plain zstd-or-raw "
+                + "chunks instead of with the lossless tensor codec (on by default; fixed for the repository's life).")
+        boolean noTensorCodec;
+
         @Override
         public Integer call() throws Exception {
             if (generateKey) {
@@ -58,7 +63,8 @@ final class Commands {
                 }
                 writeNewKey(key.keyFile);
             }
-            try (BlobStore store = openStore(true); Repository repo = initRepository(store)) {
+            try (BlobStore store = openStore(true); Repository repo = initRepository(store,
+                    InitOptions.defaults().withTensorCodec(!noTensorCodec))) {
                 if (json) {
                     printJson(Map.of("repository", repo.id(), "store", store.name()));
                 } else {
@@ -111,6 +117,9 @@ final class Commands {
                     root.out.printf("snapshot %s saved: %d files, %s; %s new in %d chunks (%d reused), %s%n", s.id(),
                             s.stats().files(), Units.bytes(s.totalBytes()), Units.bytes(s.stats().newBytesStored()),
                             s.stats().newChunks(), s.stats().reusedChunks(), Units.duration(s.stats().duration()));
+                    // per dtype: what the tensor codec (or zstd) made of each kind of bytes read
+                    s.stats().byDtype().forEach((dtype, d) -> root.out.printf("  %-5s %s read, %s stored (%.3f of read)%n",
+                            dtype, Units.bytes(d.bytesRead()), Units.bytes(d.bytesStored()), d.ratio()));
                 }
             }
             return ExitCode.OK;

@@ -106,8 +106,8 @@ abstract class RepoCommand implements Callable<Integer> {
         return repo;
     }
 
-    Repository initRepository(BlobStore store) throws IOException {
-        return Repository.init(store, keyProvider(), InitOptions.defaults(), RepositoryOptions.defaults());
+    Repository initRepository(BlobStore store, InitOptions init) throws IOException {
+        return Repository.init(store, keyProvider(), init, RepositoryOptions.defaults());
     }
 
     boolean showProgress() {
@@ -163,6 +163,15 @@ abstract class RepoCommand implements Callable<Integer> {
         m.put("totalBytes", s.totalBytes());
         m.put("newBytesStored", s.stats().newBytesStored());
         m.put("durationMillis", s.stats().duration().toMillis());
+        Map<String, Object> byDtype = new LinkedHashMap<>();
+        s.stats().byDtype().forEach((dtype, d) -> {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("bytesRead", d.bytesRead());
+            one.put("bytesStored", d.bytesStored());
+            one.put("ratio", Math.round(d.ratio() * 1000) / 1000.0);
+            byDtype.put(dtype, one);
+        });
+        m.put("byDtype", byDtype);
         return m;
     }
 }
