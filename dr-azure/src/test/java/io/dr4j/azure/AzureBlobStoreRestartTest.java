@@ -105,7 +105,7 @@ class AzureBlobStoreRestartTest {
         Path file = dir.resolve("shard.bin");
         Files.write(file, data);
         try (RetryingBlobStore store = RetryingBlobStore.builder(store())
-                .maxAttempts(40).backoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build()) {
+                .maxAttempts(150).backoff(Duration.ofMillis(100), Duration.ofSeconds(1)).build()) { // up to ~2.5 min: a restart after SIGKILL can be slow on a loaded machine
             killSwitch.killOnBlock(3, true);
             store.put(BlobKey.of("ckpt/shard-2"), file);
 
@@ -185,13 +185,20 @@ class AzureBlobStoreRestartTest {
                     }
                     kills.incrementAndGet();
                     if (restart) {
-                        restarted = CompletableFuture.runAsync(() -> {
+                        // on a thread of its own: the common pool has one thread on two cores, and
+                        // whatever else queues there would delay the restart past the retry budget
+                        CompletableFuture<Void> done = new CompletableFuture<>();
+                        Thread restarter = new Thread(() -> {
                             try {
                                 azurite.restart();
-                            } catch (IOException e) {
-                                throw new UncheckedIOException(e);
+                                done.complete(null);
+                            } catch (IOException | RuntimeException e) {
+                                done.completeExceptionally(e);
                             }
-                        });
+                        }, "azurite-restarter");
+                        restarter.setDaemon(true);
+                        restarter.start();
+                        restarted = done;
                     }
                 }
             }
