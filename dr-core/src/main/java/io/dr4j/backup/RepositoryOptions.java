@@ -20,7 +20,7 @@ import java.util.Optional;
  * @param workers threads for chunking, hashing, sealing and opening chunks (default: available processors)
  * @param ioConcurrency concurrent store requests (default 8)
  * @param inFlightBytes bytes of chunk data held in memory at once (default 64 MiB, at least the maximum chunk size)
- * @param cacheDirectory where the known-chunk cache lives (default {@code $XDG_CACHE_HOME/dr4j} or
+ * @param cacheDirectory where the sealed index files and snapshot catalog are cached (default {@code $XDG_CACHE_HOME/dr4j} or
  *     {@code ~/.cache/dr4j}); empty to disable the cache (every backup then lists the store's chunks)
  * @param host the host name recorded in snapshots and locks (default: this machine's)
  * @param clock time source for snapshot times, locks and retention (default UTC system clock)

@@ -34,11 +34,6 @@ final class BufferPool {
         return count;
     }
 
-    /** Bytes this pool may hold at most. */
-    long maxBytes() {
-        return (long) size * count;
-    }
-
     /**
      * Takes a buffer, waiting while all are in use; checks {@code stop} every 100 ms.
      *

@@ -401,11 +401,6 @@ public final class Crypto {
         }
     }
 
-    /** The id of a chunk, written into a fresh {@link ChunkId} without an intermediate digest copy. */
-    public ChunkId chunkIdOf(byte[] data, int offset, int length) {
-        return chunkId(data, offset, length);
-    }
-
     /** Seals an object of another domain (pack headers, index files, catalog entries) under the repository key. */
     public byte[] sealObject(byte[] domain, byte[] name, boolean compress, byte[] payload) {
         if (compress) {

@@ -16,7 +16,6 @@ final class PackWriter {
     private final int maxSealed;
     private final List<PackFormat.Blob> blobs = new ArrayList<>();
     private int length;
-    private int plainBytes;
 
     /** @param maxSealed the largest sealed chunk, for which room is always kept besides the header */
     PackWriter(byte[] buffer, int target, int maxSealed) {
@@ -42,7 +41,6 @@ final class PackWriter {
         int flags = Crypto.sealedFlags(r);
         blobs.add(new PackFormat.Blob(id, length, sealed, plainLength, flags));
         length += sealed;
-        plainBytes += plainLength;
         return sealed;
     }
 
@@ -51,7 +49,6 @@ final class PackWriter {
         System.arraycopy(sealed, offset, buffer, this.length, length);
         blobs.add(new PackFormat.Blob(id, this.length, length, plainLength, flags));
         this.length += length;
-        plainBytes += plainLength;
     }
 
     /** Whether the pack has reached its target size (the next chunk goes into a new pack). */
@@ -68,9 +65,6 @@ final class PackWriter {
         return blobs;
     }
 
-    int plainBytes() {
-        return plainBytes;
-    }
 
     /** Appends the sealed header and trailer; returns the pack's total length. */
     int finish(Crypto crypto) {

@@ -1,6 +1,5 @@
 package io.dr4j.backup.internal;
 
-import io.dr4j.Dr4jException;
 import io.dr4j.backup.CorruptObjectException;
 import io.dr4j.backup.PruneResult;
 import io.dr4j.storage.BlobInfo;
@@ -215,9 +214,5 @@ public final class Pruner {
         ctx.store().put(PackFormat.key(pack.packId), pack.buffer, 0, length);
         writtenBytes += length;
         return new IndexFile.PackEntry(pack.packId, List.copyOf(pack.blobs()));
-    }
-
-    static Dr4jException failure(String what, IOException e) {
-        return new Dr4jException(what + ": " + e.getMessage(), e);
     }
 }

@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -63,7 +62,7 @@ final class RepositoryIndex {
         indexFiles.sort(Comparator.comparing(i -> i.key().value()));
         Optional<Path> cache = ctx.cache("index");
         for (BlobInfo info : indexFiles) {
-            byte[] id = parseId(info.key().name());
+            byte[] id = PackFormat.parseName(info.key().name());
             if (id == null) {
                 continue; // not an index file this library wrote
             }
@@ -144,10 +143,6 @@ final class RepositoryIndex {
         return IndexFile.decode(plain, ctx.maxChunk(), where);
     }
 
-    static byte[] parseId(String name) {
-        return PackFormat.parseName(name);
-    }
-
     static List<BlobInfo> list(Context ctx, String prefix) throws IOException {
         try (Stream<BlobInfo> listing = ctx.store().list(prefix)) {
             return listing.toList();
@@ -169,7 +164,4 @@ final class RepositoryIndex {
         return sb.toString();
     }
 
-    static String newId() {
-        return HexFormat.of().formatHex(Crypto.randomBytes(32));
-    }
 }

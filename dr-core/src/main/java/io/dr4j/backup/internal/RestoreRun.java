@@ -600,16 +600,19 @@ public final class RestoreRun {
                 continue; // a retry from another copy: what passed is already in place
             }
             Needed n = range.blobs().get(i);
-            String where = ctx.where(key) + " blob at offset " + n.offset() + " (chunk " + n.id().hex().substring(0, 16)
-                    + "…, needed by '" + n.uses().get(0).out().entry.entry().path() + "')";
             int length;
             try {
+                // the message is built only for a failure: a per-chunk string was the restore's
+                // one allocation left on the hot path
                 length = ctx.crypto().openChunkInto(n.id(), buffer, (int) (n.offset() - range.start()), n.length(),
-                        ctx.maxChunk(), plain, where);
+                        ctx.maxChunk(), plain, "");
                 if (length != n.plainLength()) {
-                    throw new CorruptObjectException(where + ": holds " + length + " bytes, the snapshot says " + n.plainLength());
+                    throw new CorruptObjectException(": holds " + length + " bytes, the snapshot says " + n.plainLength());
                 }
-            } catch (CorruptObjectException e) {
+            } catch (CorruptObjectException failed) {
+                CorruptObjectException e = new CorruptObjectException(ctx.where(key) + " blob at offset " + n.offset()
+                        + " (chunk " + n.id().hex().substring(0, 16) + "…, needed by '" + n.uses().get(0).out().entry.entry().path()
+                        + "')" + failed.getMessage(), failed);
                 rejected.compareAndSet(null, e);
                 ok = false;
                 continue;
