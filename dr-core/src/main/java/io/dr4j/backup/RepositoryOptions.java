@@ -21,7 +21,7 @@ import java.util.Optional;
  * @param ioConcurrency concurrent store requests (default 8)
  * @param inFlightBytes bytes of chunk data held in memory at once (default 64 MiB, at least the maximum chunk size)
  * @param cacheDirectory where the sealed index files and snapshot catalog are cached (default {@code $XDG_CACHE_HOME/dr4j} or
- *     {@code ~/.cache/dr4j}); empty to disable the cache (every backup then lists the store's chunks)
+ *     {@code ~/.cache/dr4j}); empty to disable the cache (every run then reads every index file and new manifest from the store)
  * @param host the host name recorded in snapshots and locks (default: this machine's)
  * @param clock time source for snapshot times, locks and retention (default UTC system clock)
  * @param lockStaleAfter a lock not refreshed for this long is ignored (default 30 minutes)
