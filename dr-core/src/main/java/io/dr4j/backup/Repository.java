@@ -2,6 +2,7 @@ package io.dr4j.backup;
 
 import io.dr4j.Dr4jException;
 import io.dr4j.backup.internal.BackupRun;
+import io.dr4j.backup.internal.Ceilings;
 import io.dr4j.backup.internal.ChunkId;
 import io.dr4j.backup.internal.Context;
 import io.dr4j.backup.internal.Crypto;
@@ -160,13 +161,14 @@ public final class Repository implements AutoCloseable {
         Objects.requireNonNull(key, "key");
         byte[] json;
         try {
-            json = RetryingBlobStore.builder(store).maxAttempts(options.storeAttempts()).build().getBytes(CONFIG);
+            json = Ceilings.read(RetryingBlobStore.builder(store).maxAttempts(options.storeAttempts()).build(), CONFIG,
+                    options.readerLimits().maxConfigBytes(), "maxConfigBytes", store.name() + ": config");
         } catch (NoSuchFileException e) {
             throw new UnsupportedFormatException(store.name() + " holds no dr4j repository (no config object); create one with init", e);
         } catch (IOException e) {
             throw new Dr4jException("cannot read the repository config from " + store.name() + ": " + e.getMessage(), e);
         }
-        RepositoryConfig config = RepositoryConfig.fromJson(json, store.name() + ": config");
+        RepositoryConfig config = RepositoryConfig.fromJson(json, store.name() + ": config", options.readerLimits());
         String kind = key.kind() == KeyProvider.Kind.PASSWORD ? "password" : "raw";
         boolean anySlot = false;
         for (RepositoryConfig.KeySlot slot : config.slots()) {
@@ -529,14 +531,15 @@ public final class Repository implements AutoCloseable {
     private Manifest load(SnapshotId id) {
         byte[] sealed;
         try {
-            sealed = ctx.store().getBytes(snapshotKey(id));
+            sealed = Ceilings.read(ctx.store(), snapshotKey(id), ReaderLimits.sealedBound(ctx.options().readerLimits().maxManifestBytes()),
+                    "maxManifestBytes", ctx.where(snapshotKey(id)));
         } catch (NoSuchFileException e) {
             throw new SnapshotNotFoundException("no snapshot " + id + " in " + rawStore.name(), e);
         } catch (IOException e) {
             throw new Dr4jException("reading snapshot " + id + " from " + rawStore.name() + " failed: " + e.getMessage(), e);
         }
         String where = ctx.where(snapshotKey(id));
-        byte[] json = ctx.crypto().openManifest(id.value(), sealed, Context.MAX_MANIFEST_SIZE, where);
+        byte[] json = ctx.crypto().openManifest(id.value(), sealed, ctx.options().readerLimits().maxManifestBytes(), where);
         return Manifest.fromJson(id, json, where);
     }
 
