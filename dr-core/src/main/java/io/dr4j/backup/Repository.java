@@ -490,11 +490,31 @@ public final class Repository implements AutoCloseable {
         try (LockHandle lock = lock(RepositoryLock.Mode.EXCLUSIVE, dryRun ? "prune (dry run)" : "prune")) {
             PruneResult result = new Pruner(ctx).run(manifests(), dryRun);
             if (!dryRun) {
-                RepositoryLock.removeStale(ctx.store(), ctx.options().clock(), ctx.options().lockStaleAfter());
+                RepositoryLock.removeStale(ctx.store(), ctx.options().lockStaleAfter());
             }
             return result;
         } catch (IOException e) {
             throw new Dr4jException("prune of " + rawStore.name() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Removes lock objects left behind by killed backups and prunes: by default only stale ones
+     * (not rewritten for {@link RepositoryOptions#lockStaleAfter()} by the store's own clock, so a
+     * holder on a host with a skewed clock is judged correctly); with {@code all}, every lock,
+     * including those of operations still running, which then lose their protection (a prune
+     * could delete data a running backup is about to reference): only when no dr4j process uses
+     * the repository. Returns the locks removed.
+     */
+    public List<LockInfo> unlock(boolean all) {
+        checkOpen();
+        try {
+            return RepositoryLock.remove(ctx.store(), ctx.options().lockStaleAfter(), all).stream()
+                    .map(h -> new LockInfo(h.key().value(), h.mode().name().toLowerCase(java.util.Locale.ROOT), h.host(),
+                            h.pid(), h.purpose(), h.created(), h.lastWritten(), h.stale()))
+                    .toList();
+        } catch (IOException e) {
+            throw new Dr4jException("unlocking " + rawStore.name() + " failed: " + e.getMessage(), e);
         }
     }
 
