@@ -286,6 +286,9 @@ public final class S3BlobStore extends CloudBlobStore {
         try {
             for (MultipartUpload upload : client.listMultipartUploadsPaginator(b -> b.bucket(options.bucket()).prefix(prefix))
                     .uploads()) {
+                if (!upload.key().startsWith(prefix)) {
+                    continue; // a server that ignores the prefix parameter
+                }
                 if (upload.initiated() == null || upload.initiated().isBefore(startedBefore)) {
                     client.abortMultipartUpload(b -> b.bucket(options.bucket()).key(upload.key()).uploadId(upload.uploadId()));
                     aborted++;
@@ -295,6 +298,16 @@ public final class S3BlobStore extends CloudBlobStore {
             throw S3Failures.translate(name, "ListMultipartUploads/AbortMultipartUpload", null, e, false);
         }
         return aborted;
+    }
+
+    /**
+     * Aborts the incomplete multipart uploads under this store's prefix started more than
+     * {@code olderThan} ago by this host's clock (S3 keeps, and bills, their parts until then;
+     * prune calls this with its grace period). See {@link #abortIncompleteUploads(Instant)}.
+     */
+    @Override
+    public int cleanupIncompleteUploads(java.time.Duration olderThan) throws IOException {
+        return abortIncompleteUploads(Instant.now().minus(olderThan));
     }
 
     private String what(BlobKey key) {

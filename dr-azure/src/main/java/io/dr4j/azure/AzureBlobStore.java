@@ -41,7 +41,10 @@ import java.util.zip.CRC32C;
  *
  * <p>Up to the single-put threshold an object is one Put Blob; larger ones are blocks staged in
  * parallel and committed with one Put Block List, so a failed or interrupted put leaves the key
- * as it was ({@link AzureUploader}). Reads are ranges fetched ahead in parallel, pinned to the
+ * as it was ({@link AzureUploader}). The blocks an interrupted put staged stay uncommitted; Azure
+ * discards uncommitted blocks by itself 7 days after they were staged, so
+ * {@link #cleanupIncompleteUploads} has nothing to do here (it returns 0) and a killed backup's
+ * blocks cost storage for at most a week. Reads are ranges fetched ahead in parallel, pinned to the
  * first response's ETag, with the CRC-32C of whole objects ({@value Crc32c#METADATA} metadata)
  * and the service's MD5 of partial ranges checked ({@link AzureReader}).
  * {@link #put(BlobKey, byte[], int, int)} sends the caller's array range without copying it and

@@ -2,6 +2,7 @@ package io.dr4j.backup;
 
 import io.dr4j.Dr4jException;
 import io.dr4j.backup.internal.BackupRun;
+import io.dr4j.backup.internal.Ceilings;
 import io.dr4j.backup.internal.ChunkId;
 import io.dr4j.backup.internal.Context;
 import io.dr4j.backup.internal.Crypto;
@@ -10,6 +11,7 @@ import io.dr4j.backup.internal.Pruner;
 import io.dr4j.backup.internal.RepositoryConfig;
 import io.dr4j.backup.internal.RepositoryLock;
 import io.dr4j.backup.internal.RestoreRun;
+import io.dr4j.backup.internal.RollbackGuard;
 import io.dr4j.backup.internal.SnapshotCatalog;
 import io.dr4j.backup.internal.Verifier;
 import io.dr4j.storage.BlobInfo;
@@ -87,6 +89,7 @@ public final class Repository implements AutoCloseable {
     private final Context ctx;
     private final SnapshotCatalog catalog;
     private final ScheduledExecutorService scheduler;
+    private final RollbackGuard rollback;
     private volatile boolean closed;
 
     private Repository(BlobStore rawStore, RepositoryConfig config, byte[] master, RepositoryOptions options) {
@@ -100,6 +103,7 @@ public final class Repository implements AutoCloseable {
         this.ctx = new Context(store, crypto, crypto.chunker(config.chunker()), config, options, cpu, io);
         this.catalog = new SnapshotCatalog(ctx);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dr4j-lock-refresh"));
+        this.rollback = new RollbackGuard(options.cacheDirectory().map(d -> d.resolve(config.id())), rawStore.name());
     }
 
     private static ThreadFactory daemon(String name) {
@@ -160,13 +164,14 @@ public final class Repository implements AutoCloseable {
         Objects.requireNonNull(key, "key");
         byte[] json;
         try {
-            json = RetryingBlobStore.builder(store).maxAttempts(options.storeAttempts()).build().getBytes(CONFIG);
+            json = Ceilings.read(RetryingBlobStore.builder(store).maxAttempts(options.storeAttempts()).build(), CONFIG,
+                    options.readerLimits().maxConfigBytes(), "maxConfigBytes", store.name() + ": config");
         } catch (NoSuchFileException e) {
             throw new UnsupportedFormatException(store.name() + " holds no dr4j repository (no config object); create one with init", e);
         } catch (IOException e) {
             throw new Dr4jException("cannot read the repository config from " + store.name() + ": " + e.getMessage(), e);
         }
-        RepositoryConfig config = RepositoryConfig.fromJson(json, store.name() + ": config");
+        RepositoryConfig config = RepositoryConfig.fromJson(json, store.name() + ": config", options.readerLimits());
         String kind = key.kind() == KeyProvider.Kind.PASSWORD ? "password" : "raw";
         boolean anySlot = false;
         for (RepositoryConfig.KeySlot slot : config.slots()) {
@@ -231,7 +236,7 @@ public final class Repository implements AutoCloseable {
         try (LockHandle lock = lock(RepositoryLock.Mode.SHARED, "backup of " + source)) {
             Optional<Manifest> parent = options.parent().isPresent()
                     ? Optional.of(load(options.parent().get()))
-                    : latestManifest(SnapshotFilter.ALL.andHost(ctx.options().host())
+                    : newestManifest(SnapshotFilter.ALL.andHost(ctx.options().host())
                             .andSource(source.toAbsolutePath().normalize().toString()));
             BackupRun run = BackupRun.start(ctx, source, options, parent);
             SnapshotId id = new SnapshotId(HexFormat.of().formatHex(Crypto.randomBytes(16)));
@@ -242,6 +247,7 @@ public final class Repository implements AutoCloseable {
             }
             ctx.store().put(snapshotKey(id), ctx.crypto().sealManifest(id.value(), json));
             catalog.remember(manifest);
+            rollback.observe(List.of(manifest.snapshot()));
             return manifest.snapshot();
         } catch (IOException e) {
             throw new Dr4jException("backup of " + source + " to " + rawStore.name() + " failed: " + e.getMessage(), e);
@@ -262,14 +268,36 @@ public final class Repository implements AutoCloseable {
      */
     public List<Snapshot> snapshots(SnapshotFilter filter) {
         checkOpen();
-        return summaries().stream().filter(filter).toList();
+        List<Snapshot> all = summaries();
+        rollback.observe(all);
+        return all.stream().filter(filter).toList();
     }
 
-    /** The newest snapshot matching {@code filter}, if any. */
+    /**
+     * The newest snapshot matching {@code filter}, if any: the last in {@code (time, id)} order.
+     * With a cache directory, this client remembers the newest snapshot it has seen of each
+     * checkpoint set (host and source) and refuses to call an older one the latest.
+     *
+     * @throws RollbackDetectedException if the store's newest snapshot of a matching set is older than one seen before
+     */
     public Optional<Snapshot> latest(SnapshotFilter filter) {
         checkOpen();
-        List<Snapshot> matching = snapshots(filter);
+        List<Snapshot> all = summaries();
+        rollback.check(all, filter);
+        rollback.observe(all);
+        List<Snapshot> matching = all.stream().filter(filter).toList();
         return matching.isEmpty() ? Optional.empty() : Optional.of(matching.get(matching.size() - 1));
+    }
+
+    /**
+     * Accepts that snapshots were deleted from the store (by another client's forget, or a store
+     * restored from an older copy): the newest snapshot now in the store becomes this client's
+     * high-water mark of each checkpoint set, so {@link #latest} no longer reports a rollback.
+     * A no-op without a cache directory.
+     */
+    public void acceptRollback() {
+        checkOpen();
+        rollback.reset(summaries());
     }
 
     /**
@@ -442,6 +470,9 @@ public final class Repository implements AutoCloseable {
                 }
             }
         }
+        if (!dryRun) {
+            rollback.forgot(removed, kept.stream().map(ForgetResult.Kept::snapshot).toList());
+        }
         return new ForgetResult(kept, removed, dryRun);
     }
 
@@ -459,11 +490,31 @@ public final class Repository implements AutoCloseable {
         try (LockHandle lock = lock(RepositoryLock.Mode.EXCLUSIVE, dryRun ? "prune (dry run)" : "prune")) {
             PruneResult result = new Pruner(ctx).run(manifests(), dryRun);
             if (!dryRun) {
-                RepositoryLock.removeStale(ctx.store(), ctx.options().clock(), ctx.options().lockStaleAfter());
+                RepositoryLock.removeStale(ctx.store(), ctx.options().lockStaleAfter());
             }
             return result;
         } catch (IOException e) {
             throw new Dr4jException("prune of " + rawStore.name() + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Removes lock objects left behind by killed backups and prunes: by default only stale ones
+     * (not rewritten for {@link RepositoryOptions#lockStaleAfter()} by the store's own clock, so a
+     * holder on a host with a skewed clock is judged correctly); with {@code all}, every lock,
+     * including those of operations still running, which then lose their protection (a prune
+     * could delete data a running backup is about to reference): only when no dr4j process uses
+     * the repository. Returns the locks removed.
+     */
+    public List<LockInfo> unlock(boolean all) {
+        checkOpen();
+        try {
+            return RepositoryLock.remove(ctx.store(), ctx.options().lockStaleAfter(), all).stream()
+                    .map(h -> new LockInfo(h.key().value(), h.mode().name().toLowerCase(java.util.Locale.ROOT), h.host(),
+                            h.pid(), h.purpose(), h.created(), h.lastWritten(), h.stale()))
+                    .toList();
+        } catch (IOException e) {
+            throw new Dr4jException("unlocking " + rawStore.name() + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -529,14 +580,15 @@ public final class Repository implements AutoCloseable {
     private Manifest load(SnapshotId id) {
         byte[] sealed;
         try {
-            sealed = ctx.store().getBytes(snapshotKey(id));
+            sealed = Ceilings.read(ctx.store(), snapshotKey(id), ReaderLimits.sealedBound(ctx.options().readerLimits().maxManifestBytes()),
+                    "maxManifestBytes", ctx.where(snapshotKey(id)));
         } catch (NoSuchFileException e) {
             throw new SnapshotNotFoundException("no snapshot " + id + " in " + rawStore.name(), e);
         } catch (IOException e) {
             throw new Dr4jException("reading snapshot " + id + " from " + rawStore.name() + " failed: " + e.getMessage(), e);
         }
         String where = ctx.where(snapshotKey(id));
-        byte[] json = ctx.crypto().openManifest(id.value(), sealed, Context.MAX_MANIFEST_SIZE, where);
+        byte[] json = ctx.crypto().openManifest(id.value(), sealed, ctx.options().readerLimits().maxManifestBytes(), where);
         return Manifest.fromJson(id, json, where);
     }
 
@@ -569,6 +621,12 @@ public final class Repository implements AutoCloseable {
 
     private Optional<Manifest> latestManifest(SnapshotFilter filter) {
         return latest(filter).map(s -> load(s.id()));
+    }
+
+    /** As {@link #latestManifest} without the rollback check (a backup's parent only steers deduplication). */
+    private Optional<Manifest> newestManifest(SnapshotFilter filter) {
+        List<Snapshot> matching = snapshots(filter);
+        return matching.isEmpty() ? Optional.empty() : Optional.of(load(matching.get(matching.size() - 1).id()));
     }
 
     /** A held lock, refreshed in the background until closed. */

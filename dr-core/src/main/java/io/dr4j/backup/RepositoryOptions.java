@@ -30,10 +30,12 @@ import java.util.Optional;
  * @param repackThreshold prune copies the live chunks of a pack into a new pack, and deletes the old one, when more
  *     than this fraction of the pack's bytes is unreferenced (default 0.2; 0 repacks any pack with dead bytes,
  *     1 never repacks and only deletes packs that are wholly unreferenced)
+ * @param readerLimits ceilings on what the store may ask a reader to spend (KDF cost, key slots, object sizes);
+ *     default {@link ReaderLimits#defaults()}
  */
 public record RepositoryOptions(int workers, int ioConcurrency, long inFlightBytes, Optional<Path> cacheDirectory,
         String host, Clock clock, Duration lockStaleAfter, Duration pruneGracePeriod, int storeAttempts,
-        double repackThreshold) {
+        double repackThreshold, ReaderLimits readerLimits) {
 
     public RepositoryOptions {
         if (workers < 1 || workers > 256) {
@@ -63,6 +65,7 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
         if (!(repackThreshold >= 0 && repackThreshold <= 1)) {
             throw new IllegalArgumentException("repackThreshold must be between 0 and 1, was " + repackThreshold);
         }
+        Objects.requireNonNull(readerLimits, "readerLimits");
     }
 
     /** The defaults. */
@@ -86,6 +89,7 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
         private Duration pruneGracePeriod = Duration.ofHours(24);
         private int storeAttempts = 5;
         private double repackThreshold = 0.2;
+        private ReaderLimits readerLimits = ReaderLimits.defaults();
 
         private Builder() {
         }
@@ -145,10 +149,16 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
             return this;
         }
 
+        /** Ceilings against a hostile store; see {@link ReaderLimits}. */
+        public Builder readerLimits(ReaderLimits limits) {
+            this.readerLimits = Objects.requireNonNull(limits);
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first setting out of range */
         public RepositoryOptions build() {
             return new RepositoryOptions(workers, ioConcurrency, inFlightBytes, cacheDirectory, host, clock,
-                    lockStaleAfter, pruneGracePeriod, storeAttempts, repackThreshold);
+                    lockStaleAfter, pruneGracePeriod, storeAttempts, repackThreshold, readerLimits);
         }
 
         private static Optional<Path> defaultCacheDirectory() {

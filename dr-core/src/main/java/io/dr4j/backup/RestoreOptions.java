@@ -14,9 +14,13 @@ import java.util.Objects;
  * @param progress progress callback (default none)
  * @param cancellation cancellation token (default none)
  * @param durability what the all-or-nothing promise survives (default {@link Durability#POWER_LOSS})
+ * @param allowNonPortablePaths whether paths that are safe on POSIX but not on Windows are restored (default false:
+ *     a snapshot with a {@code :}, a device name such as {@code CON} or {@code nul.txt}, a name ending in a dot or
+ *     space, a character of {@code <>"|?*}, or two paths equal under case folding or Unicode NFC is refused on every
+ *     platform before anything is written; true restores them on Linux and macOS, never on Windows; FORMAT.md §Snapshots)
  */
 public record RestoreOptions(boolean replaceExisting, boolean delta, boolean restorePermissions, boolean restoreTimes,
-        ProgressListener progress, CancellationToken cancellation, Durability durability) {
+        ProgressListener progress, CancellationToken cancellation, Durability durability, boolean allowNonPortablePaths) {
 
     /**
      * How durable a finished restore is. Either way a restore is atomic against a killed process:
@@ -62,6 +66,7 @@ public record RestoreOptions(boolean replaceExisting, boolean delta, boolean res
         private ProgressListener progress = ProgressListener.NONE;
         private CancellationToken cancellation = new CancellationToken();
         private Durability durability = Durability.POWER_LOSS;
+        private boolean allowNonPortablePaths;
 
         private Builder() {
         }
@@ -102,8 +107,15 @@ public record RestoreOptions(boolean replaceExisting, boolean delta, boolean res
             return this;
         }
 
+        /** Restore paths that are only unsafe on Windows (never honoured on Windows); see {@link RestoreOptions}. */
+        public Builder allowNonPortablePaths(boolean allow) {
+            this.allowNonPortablePaths = allow;
+            return this;
+        }
+
         public RestoreOptions build() {
-            return new RestoreOptions(replaceExisting, delta, restorePermissions, restoreTimes, progress, cancellation, durability);
+            return new RestoreOptions(replaceExisting, delta, restorePermissions, restoreTimes, progress, cancellation, durability,
+                    allowNonPortablePaths);
         }
     }
 }

@@ -89,7 +89,12 @@ public record DrillReport(String drillId, String checkpointSet, Optional<String>
         /** The restore failed for another reason (target, cancellation, an unexpected error). */
         RESTORE_FAILED,
         /** Another drill of the same runner was running; this one was skipped. */
-        OVERLAPPING_DRILL
+        OVERLAPPING_DRILL,
+        /**
+         * The store's newest snapshot is older than one this client saw before: snapshots were
+         * deleted from the store ({@link io.dr4j.backup.RollbackDetectedException}); the drill did not restore.
+         */
+        ROLLBACK_DETECTED
     }
 
     /**

@@ -308,6 +308,8 @@ public final class DrillRunner {
                 return true;
             } catch (SnapshotNotFoundException e) {
                 findings.add(Finding.of(Code.NO_SNAPSHOT, e.getMessage()));
+            } catch (io.dr4j.backup.RollbackDetectedException e) {
+                findings.add(Finding.of(Code.ROLLBACK_DETECTED, e.getMessage()));
             } catch (CorruptObjectException e) {
                 findings.add(Finding.of(Code.CORRUPT_OBJECT, e.getMessage()));
             } catch (Dr4jException e) {

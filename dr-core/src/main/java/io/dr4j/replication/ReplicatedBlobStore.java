@@ -422,6 +422,31 @@ public final class ReplicatedBlobStore implements BlobStore {
         writer.delete(key);
     }
 
+    /**
+     * Cleans every member (see {@link BlobStore#cleanupIncompleteUploads}); returns the total. A
+     * member that fails does not stop the others; the first failure is thrown after all were tried.
+     */
+    @Override
+    public int cleanupIncompleteUploads(java.time.Duration olderThan) throws IOException {
+        int removed = 0;
+        IOException failure = null;
+        for (Member m : replicas.members) {
+            try {
+                removed += m.store().cleanupIncompleteUploads(olderThan);
+            } catch (IOException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return removed;
+    }
+
     // ------------------------------------------------------------------ reads
 
     @Override

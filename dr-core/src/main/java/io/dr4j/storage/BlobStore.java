@@ -204,4 +204,21 @@ public interface BlobStore extends Closeable {
 
     /** Deletes the object under {@code key}; succeeds if there is none. */
     void delete(BlobKey key) throws IOException;
+
+    /**
+     * Removes what interrupted uploads left inside the store (never a complete object) that was
+     * started more than {@code olderThan} ago, and returns how many it removed. An upload younger
+     * than that may belong to a put still running and is left alone, so callers pass a safe age
+     * (prune passes its grace period). Partial failure leaves the rest for the next call.
+     *
+     * <p>The default does nothing and returns 0: right for stores whose interrupted uploads leave
+     * nothing behind or clean up by themselves. {@code LocalBlobStore} removes its day-old
+     * temporaries when opened; S3 aborts incomplete multipart uploads (which S3 keeps, and bills,
+     * until aborted); Azure discards uncommitted blocks by itself after 7 days, so it needs
+     * nothing here; a wrapper passes the call to the stores it wraps.
+     */
+    default int cleanupIncompleteUploads(java.time.Duration olderThan) throws IOException {
+        java.util.Objects.requireNonNull(olderThan, "olderThan");
+        return 0;
+    }
 }

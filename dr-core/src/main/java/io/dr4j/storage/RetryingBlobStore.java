@@ -205,6 +205,11 @@ public final class RetryingBlobStore implements BlobStore {
     }
 
     @Override
+    public int cleanupIncompleteUploads(Duration olderThan) throws IOException {
+        return run(() -> delegate.cleanupIncompleteUploads(olderThan));
+    }
+
+    @Override
     public void close() throws IOException {
         delegate.close();
     }

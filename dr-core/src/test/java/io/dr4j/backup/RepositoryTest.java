@@ -494,21 +494,28 @@ class RepositoryTest {
         assertThat(r.youngUnreferencedChunks()).isEqualTo(s.stats().newChunks());
     }
 
+    private static final String OTHER_LOCK = "0123456789abcdef0123456789abcdef";
+
     @Test
     void pruneRefusesWhileABackupHoldsALockAndBackupRefusesDuringPrune() throws IOException {
         backupSmall();
         String now = java.time.Instant.now().toString();
-        local.put(BlobKey.of("locks/other"), ("{\"mode\":\"shared\",\"host\":\"gpu-7\",\"pid\":42,\"purpose\":\"backup\","
+        local.put(BlobKey.of("locks/" + OTHER_LOCK), ("{\"mode\":\"shared\",\"host\":\"gpu-7\",\"pid\":42,\"purpose\":\"backup\","
                 + "\"created\":\"" + now + "\",\"refreshed\":\"" + now + "\"}").getBytes(StandardCharsets.UTF_8));
         assertThatThrownBy(() -> repo.prune(false)).isInstanceOf(RepositoryLockedException.class)
                 .hasMessageContaining("gpu-7").hasMessageContaining("pid 42");
-        local.put(BlobKey.of("locks/other"), ("{\"mode\":\"exclusive\",\"host\":\"ops-1\",\"pid\":7,\"purpose\":\"prune\","
+        local.put(BlobKey.of("locks/" + OTHER_LOCK), ("{\"mode\":\"exclusive\",\"host\":\"ops-1\",\"pid\":7,\"purpose\":\"prune\","
                 + "\"created\":\"" + now + "\",\"refreshed\":\"" + now + "\"}").getBytes(StandardCharsets.UTF_8));
         assertThatThrownBy(() -> repo.backup(tmp.resolve("ckpt"))).isInstanceOf(RepositoryLockedException.class)
                 .hasMessageContaining("ops-1");
         String old = java.time.Instant.now().minus(java.time.Duration.ofHours(2)).toString();
-        local.put(BlobKey.of("locks/other"), ("{\"mode\":\"exclusive\",\"host\":\"dead\",\"pid\":7,\"purpose\":\"prune\","
+        local.put(BlobKey.of("locks/" + OTHER_LOCK), ("{\"mode\":\"exclusive\",\"host\":\"dead\",\"pid\":7,\"purpose\":\"prune\","
                 + "\"created\":\"" + old + "\",\"refreshed\":\"" + old + "\"}").getBytes(StandardCharsets.UTF_8));
+        // staleness is the store's modification time (the fields inside are the holder's clock, informational)
+        assertThatThrownBy(() -> repo.backup(tmp.resolve("ckpt"))).isInstanceOf(RepositoryLockedException.class)
+                .hasMessageContaining("dead");
+        Files.setLastModifiedTime(tmp.resolve("repo/locks/" + OTHER_LOCK),
+                java.nio.file.attribute.FileTime.from(java.time.Instant.now().minus(java.time.Duration.ofHours(2))));
         repo.backup(tmp.resolve("ckpt"));
         repo.prune(false);
         assertThat(count("locks")).isZero();

@@ -243,6 +243,11 @@ public final class FaultInjectingBlobStore implements BlobStore {
     }
 
     @Override
+    public int cleanupIncompleteUploads(java.time.Duration olderThan) throws IOException {
+        return delegate.cleanupIncompleteUploads(olderThan);
+    }
+
+    @Override
     public void close() throws IOException {
         delegate.close();
     }

@@ -51,8 +51,10 @@ final class PackHeaders {
         // through readVerified, so a store with several copies reads around a damaged one
         readChecked(ctx, key, size - PackFormat.TRAILER, trailer, () -> PackFormat.readTrailer(trailer, 0, size, where));
         int headerLength = PackFormat.readTrailer(trailer, 0, size, where);
-        if (headerLength > MAX_HEADER) {
-            throw new CorruptObjectException(where + ": pack header of " + headerLength + " bytes exceeds the limit of " + MAX_HEADER);
+        int ceiling = ctx.options().readerLimits().maxPackHeaderBytes();
+        if (headerLength > ceiling) {
+            throw Ceilings.refused(where, "pack header length (from the trailer)", headerLength + " bytes", ceiling + " bytes",
+                    "maxPackHeaderBytes");
         }
         byte[] sealed = new byte[headerLength];
         long headerStart = size - PackFormat.TRAILER - headerLength;
@@ -61,8 +63,8 @@ final class PackHeaders {
             throw new CorruptObjectException(where + ": not a pack key");
         }
         readChecked(ctx, key, headerStart, sealed,
-                () -> ctx.crypto().openObject(PackFormat.HEADER_DOMAIN, packId, sealed, MAX_HEADER, where + " (pack header)"));
-        byte[] plain = ctx.crypto().openObject(PackFormat.HEADER_DOMAIN, packId, sealed, MAX_HEADER, where + " (pack header)");
+                () -> ctx.crypto().openObject(PackFormat.HEADER_DOMAIN, packId, sealed, ceiling, where + " (pack header)"));
+        byte[] plain = ctx.crypto().openObject(PackFormat.HEADER_DOMAIN, packId, sealed, ceiling, where + " (pack header)");
         return PackFormat.decodeHeader(plain, headerStart, ctx.maxChunk(), where + " (pack header)");
     }
 }

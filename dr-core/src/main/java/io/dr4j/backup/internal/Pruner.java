@@ -146,6 +146,10 @@ public final class Pruner {
                 ctx.store().delete(k);
             }
         }
+        if (!dryRun) {
+            // uploads a killed backup left open in a cloud store (S3 multipart); younger ones may be running
+            ctx.store().cleanupIncompleteUploads(ctx.options().pruneGracePeriod());
+        }
         return new PruneResult(manifests.size(), live.size(), deletedChunks, Math.max(0, freed), young, dryRun,
                 doomed.size(), repack.size(), packsWritten);
     }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.dr4j.backup.ChunkerParameters;
 import io.dr4j.backup.KdfParameters;
+import io.dr4j.backup.ReaderLimits;
 import io.dr4j.backup.UnsupportedFormatException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -145,6 +146,20 @@ public final class RepositoryConfig {
      * @throws UnsupportedFormatException if it is not a dr4j config or has an unknown version
      */
     public static RepositoryConfig fromJson(byte[] json, String where) {
+        return fromJson(json, where, ReaderLimits.defaults());
+    }
+
+    /**
+     * Parses a config, refusing one whose key slots or KDF parameters exceed {@code limits} before
+     * any key is derived.
+     *
+     * @throws UnsupportedFormatException if it is not a dr4j config or has an unknown version
+     * @throws io.dr4j.backup.ReaderLimitException if it asks for more than {@code limits} allow
+     */
+    public static RepositoryConfig fromJson(byte[] json, String where, ReaderLimits limits) {
+        if (json.length > limits.maxConfigBytes()) {
+            throw Ceilings.refused(where, "size", json.length + " bytes", limits.maxConfigBytes() + " bytes", "maxConfigBytes");
+        }
         JsonNode root;
         try {
             root = JSON.readTree(json);
@@ -184,8 +199,15 @@ public final class RepositoryConfig {
                 throw new UnsupportedFormatException(where + ": codec.tensor must be true or false, was " + codec);
             }
             boolean tensorCodec = codec.asBoolean(false);
+            JsonNode keys = root.get("keys");
+            if (!keys.isArray()) {
+                throw new UnsupportedFormatException(where + ": keys must be an array");
+            }
+            if (keys.size() > limits.maxKeySlots()) {
+                throw Ceilings.refused(where, "number of key slots", keys.size(), limits.maxKeySlots(), "maxKeySlots");
+            }
             List<KeySlot> slots = new ArrayList<>();
-            for (JsonNode k : root.get("keys")) {
+            for (JsonNode k : keys) {
                 String kind = k.get("kind").asText();
                 KdfParameters kdf = null;
                 byte[] salt = new byte[0];
@@ -194,14 +216,24 @@ public final class RepositoryConfig {
                     if (!"argon2id".equals(p.path("algorithm").asText())) {
                         throw new UnsupportedFormatException(where + ": unknown KDF '" + p.path("algorithm").asText() + "'");
                     }
-                    kdf = new KdfParameters(p.get("memoryKiB").asInt(), p.get("iterations").asInt(), p.get("parallelism").asInt());
+                    long memory = p.get("memoryKiB").asLong();
+                    long iterations = p.get("iterations").asLong();
+                    String slot = "key slot " + (slots.size() + 1);
+                    if (memory > limits.maxKdfMemoryKiB()) {
+                        throw Ceilings.refused(where, slot + " kdf.memoryKiB", memory, limits.maxKdfMemoryKiB(), "maxKdfMemoryKiB");
+                    }
+                    if (iterations > limits.maxKdfIterations()) {
+                        throw Ceilings.refused(where, slot + " kdf.iterations", iterations, limits.maxKdfIterations(),
+                                "maxKdfIterations");
+                    }
+                    kdf = new KdfParameters((int) memory, (int) iterations, p.get("parallelism").asInt());
                     salt = Base64.getDecoder().decode(k.get("salt").asText());
                 }
                 slots.add(new KeySlot(kind, kdf, salt, Base64.getDecoder().decode(k.get("wrapped").asText())));
             }
             return new RepositoryConfig(root.get("id").asText(), Instant.parse(root.get("created").asText()), chunker,
                     z.get("level").asInt(), packSize, tensorCodec, slots);
-        } catch (UnsupportedFormatException e) {
+        } catch (UnsupportedFormatException | io.dr4j.backup.ReaderLimitException e) {
             throw e;
         } catch (RuntimeException e) {
             throw new UnsupportedFormatException(where + ": config is damaged: " + e, e);

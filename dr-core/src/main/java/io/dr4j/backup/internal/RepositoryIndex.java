@@ -131,7 +131,9 @@ final class RepositoryIndex {
                 LocalCache.delete(cache, name); // damaged or foreign cache entry: read the store's copy
             }
         }
-        byte[] sealed = ctx.store().getBytes(key);
+        int ceiling = ctx.options().readerLimits().maxIndexFileBytes();
+        byte[] sealed = Ceilings.read(ctx.store(), key, io.dr4j.backup.ReaderLimits.sealedBound(ceiling), "maxIndexFileBytes",
+                ctx.where(key));
         List<IndexFile.PackEntry> packs = open(ctx, key, id, sealed);
         LocalCache.write(cache, name, sealed);
         return packs;
@@ -139,7 +141,8 @@ final class RepositoryIndex {
 
     private static List<IndexFile.PackEntry> open(Context ctx, BlobKey key, byte[] id, byte[] sealed) {
         String where = ctx.where(key);
-        byte[] plain = ctx.crypto().openObject(IndexFile.DOMAIN, id, sealed, IndexFile.MAX_PLAIN, where);
+        byte[] plain = ctx.crypto().openObject(IndexFile.DOMAIN, id, sealed,
+                ctx.options().readerLimits().maxIndexFileBytes(), where);
         return IndexFile.decode(plain, ctx.maxChunk(), where);
     }
 

@@ -81,13 +81,30 @@ public final class RestoreRun {
                 "restore of snapshot " + manifest.snapshot().id().shortId() + " to " + this.target);
     }
 
-    /** Checks every entry path; returns them resolved against {@code root}. */
+    /** Checks every entry path with the Windows rules; returns them resolved against {@code root}. */
     static Map<String, Path> checkPaths(Manifest manifest, Path root) {
+        return checkPaths(manifest, root, false);
+    }
+
+    /**
+     * Checks every entry path (see {@link PathRules}); returns them resolved against {@code root}.
+     * {@code allowNonPortable} lets names that are only unsafe on Windows through, except on Windows.
+     */
+    static Map<String, Path> checkPaths(Manifest manifest, Path root, boolean allowNonPortable) {
+        boolean portable = !allowNonPortable || PathRules.windows();
         Map<String, Path> resolved = new HashMap<>();
+        Map<String, String> folded = new HashMap<>();
         Set<String> directories = new HashSet<>();
         for (Manifest.Entry e : manifest.entries()) {
             String path = e.entry().path();
-            String problem = pathProblem(path);
+            String problem = PathRules.unsafe(path);
+            if (problem == null && portable) {
+                problem = PathRules.nonPortable(path);
+                if (problem != null) {
+                    problem += "; on Linux or macOS, RestoreOptions.allowNonPortablePaths (dr4j restore --allow-non-portable-paths)"
+                            + " restores it";
+                }
+            }
             if (problem != null) {
                 throw new UnsafePathException("snapshot " + manifest.snapshot().id() + " contains unsafe path '"
                         + printable(path) + "' (" + problem + "); nothing was restored");
@@ -100,6 +117,12 @@ public final class RestoreRun {
             if (resolved.put(path, p) != null) {
                 throw new UnsafePathException("snapshot " + manifest.snapshot().id() + " lists '" + printable(path)
                         + "' twice; nothing was restored");
+            }
+            String other = folded.put(PathRules.foldKey(path), path);
+            if (other != null && portable) {
+                throw new UnsafePathException("snapshot " + manifest.snapshot().id() + " lists '" + printable(other) + "' and '"
+                        + printable(path) + "', one file on a case-insensitive or Unicode-normalizing file system (Windows, macOS)"
+                        + "; on a case-sensitive file system RestoreOptions.allowNonPortablePaths restores both; nothing was restored");
             }
             if (e.entry().type() == SnapshotEntry.Type.DIRECTORY) {
                 directories.add(path);
@@ -115,29 +138,6 @@ public final class RestoreRun {
             }
         }
         return resolved;
-    }
-
-    private static String pathProblem(String path) {
-        if (path.isEmpty()) {
-            return "empty";
-        }
-        if (path.startsWith("/") || path.matches("^[A-Za-z]:.*")) {
-            return "absolute";
-        }
-        if (path.indexOf('\\') >= 0) {
-            return "backslash";
-        }
-        for (int i = 0; i < path.length(); i++) {
-            if (path.charAt(i) < 0x20) {
-                return "control character";
-            }
-        }
-        for (String segment : path.split("/", -1)) {
-            if (segment.isEmpty() || segment.equals(".") || segment.equals("..")) {
-                return "'" + segment + "' segment";
-            }
-        }
-        return null;
     }
 
     private static String printable(String s) {
@@ -156,7 +156,7 @@ public final class RestoreRun {
         checkTarget(parent);
         Path staging = parent.resolve("." + name + STAGING + HexFormat.of().formatHex(Crypto.randomBytes(6)));
         removeStaleStaging(parent, name);
-        Map<String, Path> paths = checkPaths(manifest, staging);
+        Map<String, Path> paths = checkPaths(manifest, staging, options.allowNonPortablePaths());
         boolean success = false;
         try {
             index = RepositoryIndex.load(ctx);

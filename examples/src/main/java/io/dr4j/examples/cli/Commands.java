@@ -151,6 +151,10 @@ final class Commands {
         @Option(names = "--label", paramLabel = "KEY=VALUE", description = "With 'latest': only snapshots with this label.")
         Map<String, String> labels = new TreeMap<>();
 
+        @Option(names = "--allow-non-portable-paths", description = "Restore names that are unsafe only on Windows (':', CON, "
+                + "trailing dots, case collisions...); never honoured on Windows.")
+        boolean allowNonPortablePaths;
+
         @Override
         public Integer call() throws Exception {
             try (BlobStore store = openStore(false); Repository repo = openRepository(store);
@@ -163,7 +167,7 @@ final class Commands {
                             + durability + "'");
                 };
                 RestoreResult r = repo.restore(id, target, RestoreOptions.builder().replaceExisting(replace).delta(!noDelta)
-                        .durability(level).progress(listener(bar)).build());
+                        .durability(level).progress(listener(bar)).allowNonPortablePaths(allowNonPortablePaths).build());
                 bar.finish();
                 if (json) {
                     Map<String, Object> m = new LinkedHashMap<>();
@@ -466,6 +470,9 @@ final class Commands {
                 root.out.print(json ? report.toJson() + "\n" : report.toText());
                 if (report.has(DrillReport.Code.WRONG_KEY)) {
                     return ExitCode.WRONG_KEY;
+                }
+                if (report.has(DrillReport.Code.ROLLBACK_DETECTED)) {
+                    return ExitCode.ROLLBACK;
                 }
                 return report.passed() ? ExitCode.OK : ExitCode.CHECK_FAILED;
             }

@@ -29,12 +29,13 @@ import picocli.CommandLine.Command;
         description = "Back up, verify, restore and drill model checkpoints in local, S3, Azure and replicated repositories.",
         subcommands = {Commands.Init.class, Commands.Backup.class, Commands.Restore.class, Commands.Verify.class,
             Commands.Snapshots.class, Commands.Diff.class, Commands.Forget.class, Commands.Prune.class,
-            Commands.Drill.class, Commands.Repair.class},
+            Commands.Drill.class, Commands.Repair.class, UnlockCommand.class, AcceptRollbackCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success (and for verify/drill: the check passed)", "  1  failure (store, I/O, unexpected error)",
             "  2  usage error (options, URI, duration, missing key)", "  3  check failed (verify problems, drill failed, "
                 + "repair incomplete, corrupt chunk)", "  4  wrong key or password", "  5  no repository or no such snapshot",
             "  6  repository locked", "  7  restore target refused (not empty, not writable, too small)",
+            "  8  rollback detected (the store's newest snapshot is older than one seen before; see accept-rollback)",
             "130  interrupted or cancelled"})
 public final class Dr4jCommand implements Callable<Integer> {
 
@@ -75,6 +76,9 @@ public final class Dr4jCommand implements Callable<Integer> {
     }
 
     static int exitCode(Throwable e) {
+        if (e instanceof io.dr4j.backup.RollbackDetectedException) {
+            return ExitCode.ROLLBACK;
+        }
         if (e instanceof WrongKeyException) {
             return ExitCode.WRONG_KEY;
         }

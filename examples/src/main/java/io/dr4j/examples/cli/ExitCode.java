@@ -21,6 +21,11 @@ public final class ExitCode {
     public static final int LOCKED = 6;
     /** The restore target was refused before anything was written: not empty, not writable, too small, unsafe path. */
     public static final int TARGET_REFUSED = 7;
+    /**
+     * Rollback detected: the store's newest snapshot is older than one this client saw there before (snapshots were
+     * deleted behind its back); {@code dr4j accept-rollback} accepts a legitimate deletion.
+     */
+    public static final int ROLLBACK = 8;
     /** Interrupted (Ctrl-C) or cancelled. */
     public static final int CANCELLED = 130;
 
