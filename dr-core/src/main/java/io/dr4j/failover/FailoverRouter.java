@@ -1,8 +1,5 @@
 package io.dr4j.failover;
 
-import io.dr4j.failover.internal.Balancer;
-import io.dr4j.failover.internal.LatencyHistogram;
-import io.dr4j.failover.internal.NanoClock;
 import io.micrometer.core.instrument.Counter;
 import java.util.List;
 import java.util.Objects;

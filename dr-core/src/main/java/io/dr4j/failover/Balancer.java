@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import io.dr4j.failover.Endpoint;
 import io.dr4j.failover.EndpointStatus;
@@ -39,7 +39,7 @@ import org.slf4j.LoggerFactory;
  * other levels in order of preference. When none is free, {@link #acquire} returns null and the
  * caller waits ({@link #awaitFree}) or fails fast.
  */
-public final class Balancer<E> {
+final class Balancer<E> {
 
     private static final Logger LOG = LoggerFactory.getLogger(Balancer.class);
 

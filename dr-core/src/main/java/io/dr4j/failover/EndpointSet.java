@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import io.dr4j.failover.Endpoint;
 import io.dr4j.failover.EndpointStatus;

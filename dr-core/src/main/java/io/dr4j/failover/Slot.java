@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import io.dr4j.failover.Endpoint;
 import io.dr4j.failover.EndpointState;
@@ -20,7 +20,7 @@ import java.util.function.Function;
  * Its two fields are updated without a common lock: a race loses one sample, which a statistic
  * can afford.
  */
-public final class Slot<E> {
+final class Slot<E> {
 
     public static final int HEALTHY = 0;
     public static final int EJECTED = 1;

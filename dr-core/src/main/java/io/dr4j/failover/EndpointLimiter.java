@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import com.netflix.concurrency.limits.Limit;
 import com.netflix.concurrency.limits.limit.Gradient2Limit;
@@ -14,7 +14,7 @@ import io.dr4j.failover.ConcurrencyLimit;
  *
  * <p>Thread-safe.
  */
-public final class EndpointLimiter {
+final class EndpointLimiter {
 
     private static final EndpointLimiter UNLIMITED = new EndpointLimiter(null, Integer.MAX_VALUE);
 

@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
