@@ -47,4 +47,3 @@ final class BoundedInputStream extends InputStream {
         in.close();
     }
 }
-}
