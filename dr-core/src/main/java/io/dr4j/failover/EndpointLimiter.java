@@ -3,7 +3,6 @@ package io.dr4j.failover;
 import com.netflix.concurrency.limits.Limit;
 import com.netflix.concurrency.limits.limit.Gradient2Limit;
 import com.netflix.concurrency.limits.limit.VegasLimit;
-import io.dr4j.failover.ConcurrencyLimit;
 
 /**
  * One endpoint's concurrency limit: fixed, or adaptive through a Netflix {@code concurrency-limits}

@@ -235,6 +235,11 @@ public final class FailoverRouter<E> implements AutoCloseable {
 
     // ---------------------------------------------------------------- views
 
+    /** Calls waiting right now for an endpoint to free up; package-private, for tests that await a queued call. */
+    int waitingForFree() {
+        return balancer.waitingForFree();
+    }
+
     /** The state of every endpoint (active and draining). */
     public List<EndpointStatus<E>> endpoints() {
         return balancer.statuses();

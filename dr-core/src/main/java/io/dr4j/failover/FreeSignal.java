@@ -44,6 +44,11 @@ final class FreeSignal {
         parked.add(task);
     }
 
+    /** How many callers wait right now (blocked or parked): what a test awaits instead of sleeping. */
+    int waiters() {
+        return waiters.get();
+    }
+
     /** Waits until {@link #signal} or {@code nanos} pass. */
     void await(long nanos) throws InterruptedException {
         if (nanos <= 0) {

@@ -1,7 +1,5 @@
 package io.dr4j.failover;
 
-import io.dr4j.failover.Endpoint;
-import io.dr4j.failover.EndpointState;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;

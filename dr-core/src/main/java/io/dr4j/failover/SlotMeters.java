@@ -1,6 +1,5 @@
 package io.dr4j.failover;
 
-import io.dr4j.failover.Endpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;

@@ -6,7 +6,7 @@
  * <p><b>Internal, not API: may change or disappear in any release without notice.</b> The types
  * are public only because {@code io.dr4j.backup} and the benchmarks in dr-bench call them across
  * a package boundary; applications use {@link io.dr4j.backup.Repository} and the types beside
- * it. On the module path this package is not exported (see dr-core's {@code module-info.java}
- * where present, and docs/layout.md).
+ * it. dr-core ships no {@code module-info} yet (docs/layout.md says why), so on the module path
+ * too this package is readable; nothing outside dr4j may rely on it.
  */
 package io.dr4j.backup.internal;
