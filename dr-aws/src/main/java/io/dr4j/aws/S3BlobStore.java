@@ -10,7 +10,6 @@ import io.dr4j.storage.transfer.Crc32c;
 import io.dr4j.storage.transfer.NamedThreadFactory;
 import io.dr4j.storage.transfer.PagedListing;
 import io.dr4j.storage.transfer.PartUpload;
-import io.dr4j.storage.transfer.Ranges;
 import io.dr4j.storage.transfer.SourceFiles;
 import java.io.IOException;
 import java.io.InputStream;
@@ -211,14 +210,7 @@ public final class S3BlobStore extends CloudBlobStore {
     // ------------------------------------------------------------------------------------ reads
 
     @Override
-    public InputStream get(BlobKey key) throws IOException {
-        Objects.requireNonNull(key, "key");
-        return reader.open(key, 0, Long.MAX_VALUE, k -> stat(k).size());
-    }
-
-    @Override
-    public InputStream get(BlobKey key, long offset, long length) throws IOException {
-        Ranges.check(key, offset, length);
+    protected InputStream openRange(BlobKey key, long offset, long length, boolean whole) throws IOException {
         return reader.open(key, offset, length, k -> stat(k).size());
     }
 

@@ -15,7 +15,6 @@ import io.dr4j.storage.transfer.Crc32c;
 import io.dr4j.storage.transfer.NamedThreadFactory;
 import io.dr4j.storage.transfer.PagedListing;
 import io.dr4j.storage.transfer.PartUpload;
-import io.dr4j.storage.transfer.Ranges;
 import io.dr4j.storage.transfer.SourceFiles;
 import io.dr4j.storage.transfer.TransferFailures;
 import java.io.IOException;
@@ -172,24 +171,8 @@ public final class AzureBlobStore extends CloudBlobStore {
     // ------------------------------------------------------------------ reads
 
     @Override
-    public InputStream get(BlobKey key) throws IOException {
-        Objects.requireNonNull(key, "key");
-        checkOpen();
-        return reader.open(key, 0, Long.MAX_VALUE, true, k -> stat(k).size());
-    }
-
-    @Override
-    public InputStream get(BlobKey key, long offset, long length) throws IOException {
-        Ranges.check(key, offset, length);
-        checkOpen();
-        if (length == 0) {
-            long size = stat(key).size();
-            if (offset > size) {
-                throw Ranges.beyondEnd(name, key, offset, size);
-            }
-            return InputStream.nullInputStream();
-        }
-        return reader.open(key, offset, length, offset == 0 && length == Long.MAX_VALUE, k -> stat(k).size());
+    protected InputStream openRange(BlobKey key, long offset, long length, boolean whole) throws IOException {
+        return reader.open(key, offset, length, whole, k -> stat(k).size());
     }
 
     @Override

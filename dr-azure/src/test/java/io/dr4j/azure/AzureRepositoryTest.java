@@ -1,41 +1,42 @@
 package io.dr4j.azure;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.azure.storage.blob.BlobContainerClient;
 import com.azure.storage.blob.BlobServiceClientBuilder;
 import com.azure.storage.blob.models.BlobItem;
-import io.dr4j.backup.BackupOptions;
-import io.dr4j.backup.ChunkerParameters;
-import io.dr4j.backup.CorruptObjectException;
-import io.dr4j.backup.InitOptions;
 import io.dr4j.backup.KeyProvider;
 import io.dr4j.backup.Repository;
 import io.dr4j.backup.RepositoryOptions;
-import io.dr4j.backup.RestoreOptions;
+import io.dr4j.backup.RepositoryRoundTripContract;
 import io.dr4j.backup.Snapshot;
-import io.dr4j.backup.VerifyLevel;
-import io.dr4j.backup.VerifyReport;
+import io.dr4j.storage.BlobStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Random;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The backup engine's full cycle (backup, incremental, restore, verify, corruption) on Azurite. */
-class AzureRepositoryTest {
+/**
+ * The backup engine's round trip (backup, incremental, restore, verify, tampering, wrong key,
+ * forget and prune, two concurrent writers) on Azurite, each namespace a container of its own
+ * and the repository under a prefix; plus where the objects land in the container.
+ */
+class AzureRepositoryTest extends RepositoryRoundTripContract {
+
+    private static final AtomicInteger CONTAINERS = new AtomicInteger();
 
     @TempDir
     static Path azuriteDir;
 
-    @TempDir
-    Path tmp;
-
     static Azurite azurite;
+
+    private final Map<String, String> containers = new HashMap<>();
 
     @BeforeAll
     static void startAzurite() throws IOException {
@@ -49,59 +50,41 @@ class AzureRepositoryTest {
         }
     }
 
-    private static byte[] random(long seed, int size) {
-        byte[] b = new byte[size];
-        new Random(seed).nextBytes(b);
-        return b;
+    private static BlobContainerClient container(String name) {
+        return new BlobServiceClientBuilder().connectionString(azurite.connectionString()).buildClient()
+                .getBlobContainerClient(name);
+    }
+
+    @Override
+    protected BlobStore openStore(String name) {
+        String container;
+        synchronized (containers) {
+            container = containers.computeIfAbsent(name, n -> {
+                String c = "repo-rt-" + CONTAINERS.incrementAndGet();
+                container(c).create();
+                return c;
+            });
+        }
+        return AzureBlobStore.builder().connectionString(azurite.connectionString(), container).prefix("dr4j").build();
     }
 
     @Test
-    void backupRestoreVerifyCycle() throws IOException {
-        BlobContainerClient container = new BlobServiceClientBuilder().connectionString(azurite.connectionString())
-                .buildClient().getBlobContainerClient("repo-cycle");
-        container.create();
-        Path source = Files.createDirectories(tmp.resolve("ckpt/shards"));
-        Files.write(source.resolve("model-00001.safetensors"), random(1, 3 << 20));
-        Files.write(source.resolve("model-00002.safetensors"), random(2, 1 << 20));
-        Files.writeString(tmp.resolve("ckpt/config.json"), "{\"step\": 1}");
-        InitOptions init = InitOptions.defaults().withChunker(new ChunkerParameters(16 << 10, 64 << 10, 256 << 10));
-        RepositoryOptions options = RepositoryOptions.builder().noCache().host("azure-test").build();
-        KeyProvider key = KeyProvider.rawKey(new byte[32]);
-        try (AzureBlobStore store = AzureBlobStore.builder()
-                .connectionString(azurite.connectionString(), container.getBlobContainerName()).prefix("dr4j").build();
-             Repository repo = Repository.init(store, key, init, options)) {
-            Snapshot first = repo.backup(tmp.resolve("ckpt"), BackupOptions.builder().label("step", "1").build());
-            byte[] shard = Files.readAllBytes(source.resolve("model-00001.safetensors"));
-            System.arraycopy(random(3, 100_000), 0, shard, 777_777, 100_000);
-            Files.write(source.resolve("model-00001.safetensors"), shard);
-            Snapshot second = repo.backup(tmp.resolve("ckpt"));
-            assertThat(second.parent()).contains(first.id());
-            assertThat(second.stats().newBytesStored()).isLessThan(1 << 20);
-
-            Path target = tmp.resolve("restored");
-            repo.restore(second.id(), target, RestoreOptions.defaults());
-            assertThat(target.resolve("shards/model-00001.safetensors")).hasBinaryContent(shard);
-            assertThat(target.resolve("config.json")).hasContent("{\"step\": 1}");
-            assertThat(repo.verify(second.id(), VerifyLevel.DATA).ok()).isTrue();
-
-            // damage one stored pack behind dr4j's back, inside a chunk: verify names the pack, restore refuses it
-            BlobItem chunk = container.listBlobs().stream().filter(b -> b.getName().startsWith("dr4j/packs/"))
-                    .max(java.util.Comparator.comparingLong(b -> b.getProperties().getContentLength())).orElseThrow();
-            byte[] body = container.getBlobClient(chunk.getName()).downloadContent().toBytes();
-            body[body.length / 2] ^= 4;
-            container.getBlobClient(chunk.getName()).upload(com.azure.core.util.BinaryData.fromBytes(body), true);
-            VerifyReport report = repo.verify(first.id(), VerifyLevel.DATA);
-            assertThat(report.ok()).isFalse();
-            assertThat(report.problems()).singleElement()
-                    .satisfies(p -> assertThat(chunk.getName()).endsWith(p.object()));
-            assertThatThrownBy(() -> repo.restore(first.id(), tmp.resolve("bad"), RestoreOptions.defaults()))
-                    .isInstanceOf(CorruptObjectException.class);
-            assertThat(tmp.resolve("bad")).doesNotExist();
+    void repositoryObjectsLiveUnderThePrefixAsPlainBlobs() throws IOException {
+        Path ckpt = Files.createDirectories(tmp.resolve("ckpt"));
+        Files.write(ckpt.resolve("weights.bin"), new byte[300_000]);
+        Snapshot s;
+        try (BlobStore store = openStore("layout");
+             Repository repo = Repository.init(store, KeyProvider.rawKey(new byte[32]),
+                     io.dr4j.backup.InitOptions.defaults(), RepositoryOptions.builder().noCache().build())) {
+            s = repo.backup(ckpt);
         }
-        try (AzureBlobStore store = AzureBlobStore.builder()
-                .connectionString(azurite.connectionString(), container.getBlobContainerName()).prefix("dr4j").build();
-             Repository reopened = Repository.open(store, key, options)) {
-            assertThat(reopened.snapshots()).hasSize(2);
+        String name;
+        synchronized (containers) {
+            name = containers.get("layout");
         }
+        assertThat(container(name).listBlobs().stream().map(BlobItem::getName))
+                .allMatch(n -> n.startsWith("dr4j/"))
+                .contains("dr4j/config", "dr4j/snapshots/" + s.id().value())
+                .anyMatch(n -> n.startsWith("dr4j/packs/"));
     }
 }

@@ -6,7 +6,6 @@ import io.dr4j.failover.CallAttempts.AttemptFailed;
 import io.dr4j.failover.CallAttempts.Group;
 import io.dr4j.failover.CallAttempts.RetryRefused;
 import io.dr4j.failover.FailureClassifier.Verdict;
-import io.dr4j.failover.internal.Slot;
 import io.micrometer.core.instrument.Counter;
 import java.util.Objects;
 import java.util.concurrent.CancellationException;

@@ -1,8 +1,6 @@
 package io.dr4j.failover;
 
 import io.dr4j.failover.FailureClassifier.Verdict;
-import io.dr4j.failover.internal.Balancer;
-import io.dr4j.failover.internal.Slot;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CancellationException;

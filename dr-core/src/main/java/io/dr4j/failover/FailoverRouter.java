@@ -1,8 +1,5 @@
 package io.dr4j.failover;
 
-import io.dr4j.failover.internal.Balancer;
-import io.dr4j.failover.internal.LatencyHistogram;
-import io.dr4j.failover.internal.NanoClock;
 import io.micrometer.core.instrument.Counter;
 import java.util.List;
 import java.util.Objects;
@@ -237,6 +234,11 @@ public final class FailoverRouter<E> implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- views
+
+    /** Calls waiting right now for an endpoint to free up; package-private, for tests that await a queued call. */
+    int waitingForFree() {
+        return balancer.waitingForFree();
+    }
 
     /** The state of every endpoint (active and draining). */
     public List<EndpointStatus<E>> endpoints() {

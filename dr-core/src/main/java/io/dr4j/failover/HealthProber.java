@@ -1,8 +1,5 @@
 package io.dr4j.failover;
 
-import io.dr4j.failover.internal.Balancer;
-import io.dr4j.failover.internal.NanoClock;
-import io.dr4j.failover.internal.Slot;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -14,8 +14,9 @@
  * puts it in front of OpenAI-style HTTP inference endpoints, streaming included, with opt-in
  * resumption of broken streams ({@link io.dr4j.failover.StreamResumer}).
  *
- * <p>Everything a user touches is in this package; the call paths are package-private beside
- * the router, and {@code io.dr4j.failover.internal} is the lock-free balancer machinery. The
+ * <p>Everything a user touches is in this package; the call paths and the lock-free balancer
+ * machinery ({@code Balancer}, {@code Slot}, {@code Plan}, {@code RetryBudget},
+ * {@code LatencyHistogram}, {@code NanoClock}) are package-private beside the router. The
  * guide's "Failover and overload" section (docs/guide.md) has the defaults and measurements.
  */
 package io.dr4j.failover;

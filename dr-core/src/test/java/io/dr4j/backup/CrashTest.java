@@ -66,7 +66,7 @@ class CrashTest {
             Process child = start("backup", repoDir.toString(), source.toString(), Long.toString(kill));
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 assertThat(awaitLine(out, "backup " + (kill % 2))).as("child started its backups").isTrue();
-                Thread.sleep(random.nextInt(400));
+                Thread.sleep(random.nextInt(400)); // the point: a kill at a seeded random moment of the run, not at an event
                 kill(child);
             }
         }
@@ -155,7 +155,7 @@ class CrashTest {
             Process child = start("prune", repoDir.toString());
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 assertThat(awaitLine(out, "pruning")).isTrue();
-                Thread.sleep(random.nextInt(120));
+                Thread.sleep(random.nextInt(120)); // a seeded random kill moment (the point of the test)
                 kill(child);
             }
             try (LocalBlobStore store = LocalBlobStore.open(repoDir); Repository repo = TestRepos.open(store)) {
@@ -199,7 +199,7 @@ class CrashTest {
             Process child = start("restore", repoDir.toString(), v2.value(), target.toString());
             try (BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
                 assertThat(awaitLine(out, "restoring")).isTrue();
-                Thread.sleep(random.nextInt(150));
+                Thread.sleep(random.nextInt(150)); // a seeded random kill moment (the point of the test)
                 kill(child);
             }
             Repository.recoverRestore(target);

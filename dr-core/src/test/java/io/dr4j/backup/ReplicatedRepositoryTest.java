@@ -5,22 +5,33 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dr4j.replication.ReplicatedBlobStore;
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
+import io.dr4j.storage.BlobStore;
 import io.dr4j.storage.FaultInjectingBlobStore;
 import io.dr4j.storage.LocalBlobStore;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
-/** The backup engine over a {@link ReplicatedBlobStore}: a damaged or lost replica does not cost a restore. */
-class ReplicatedRepositoryTest {
+/**
+ * The backup engine over a {@link ReplicatedBlobStore} of three local replicas: the shared round
+ * trip, and that a damaged or lost replica does not cost a restore.
+ */
+class ReplicatedRepositoryTest extends RepositoryRoundTripContract {
 
-    @TempDir
-    Path tmp;
+    private final AtomicInteger logs = new AtomicInteger();
 
     private LocalBlobStore local(String name) throws IOException {
         return LocalBlobStore.builder(tmp.resolve(name)).sync(false).build();
+    }
+
+    /** Three replicas under {@code name}, the default (majority) write quorum; each client keeps its own repair log. */
+    @Override
+    protected BlobStore openStore(String name) throws IOException {
+        return ReplicatedBlobStore.builder()
+                .member("a", local(name + "/a")).member("b", local(name + "/b")).member("c", local(name + "/c"))
+                .repairLog(local(name + "-log-" + logs.incrementAndGet())).tempDirectory(tmp).build();
     }
 
     @Test

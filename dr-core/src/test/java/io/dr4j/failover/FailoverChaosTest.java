@@ -239,7 +239,7 @@ class FailoverChaosTest {
                                     failures.add(e);
                                 }
                             }
-                            Thread.sleep(2);
+                            Thread.sleep(2); // paces the load loop (about 500 calls/s per thread): the rate is the point
                         }
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();

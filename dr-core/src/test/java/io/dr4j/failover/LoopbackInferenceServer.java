@@ -96,7 +96,7 @@ final class LoopbackInferenceServer implements AutoCloseable {
                     throw e;
                 }
                 try {
-                    Thread.sleep(50);
+                    Thread.sleep(50); // back-off between bind attempts while the old socket lets go of the port
                 } catch (InterruptedException ie) {
                     Thread.currentThread().interrupt();
                     throw new IOException("interrupted restarting " + name, ie);
@@ -167,7 +167,7 @@ final class LoopbackInferenceServer implements AutoCloseable {
             }
             long t0 = System.nanoTime();
             try {
-                Thread.sleep(delay.toMillis());
+                Thread.sleep(delay.toMillis()); // simulated service time: the latency is the behaviour under test
             } catch (InterruptedException e) {
                 ex.close();
                 return;
@@ -181,7 +181,7 @@ final class LoopbackInferenceServer implements AutoCloseable {
             Duration d = delay;
             if (!d.isZero()) {
                 try {
-                    Thread.sleep(d.toMillis());
+                    Thread.sleep(d.toMillis()); // simulated latency
                 } catch (InterruptedException e) {
                     ex.close();
                     return;

@@ -3,7 +3,7 @@ package io.dr4j.failover;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.dr4j.failover.internal.SlotMeters;
+import io.dr4j.testing.Await;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
@@ -278,7 +278,7 @@ class SaturationTest {
             Future<String> first = pool.submit(() -> router.call(e -> hold(started, release)));
             assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
             Future<String> second = pool.submit(() -> router.call(e -> "second"));
-            Thread.sleep(50);
+            Await.until("the second call queued for the slot", Duration.ofSeconds(10), () -> router.waitingForFree() == 1);
             assertThat(second).isNotDone();
             release.countDown();
             assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("held");

@@ -67,6 +67,12 @@ public abstract class CloudBlobStore implements BlobStore {
     /** Reads {@code [offset, offset + dst.remaining())} into {@code dst}, which has bytes remaining. */
     protected abstract void readInto(BlobKey key, long offset, ByteBuffer dst) throws IOException;
 
+    /**
+     * Opens {@code [offset, offset + length)}, {@code length > 0} (past the end it ends early);
+     * {@code whole} when the caller asked for the entire object. The arguments are checked.
+     */
+    protected abstract InputStream openRange(BlobKey key, long offset, long length, boolean whole) throws IOException;
+
     /** Fails if the store is closed; by default it never is. */
     protected void checkOpen() throws IOException {
     }
@@ -115,6 +121,28 @@ public abstract class CloudBlobStore implements BlobStore {
         } else {
             putParts(key, data, length);
         }
+    }
+
+    @Override
+    public final InputStream get(BlobKey key) throws IOException {
+        Objects.requireNonNull(key, "key");
+        checkOpen();
+        return openRange(key, 0, Long.MAX_VALUE, true);
+    }
+
+    /** A read of nothing asks only for the size (an offset past the end fails); others open the range. */
+    @Override
+    public final InputStream get(BlobKey key, long offset, long length) throws IOException {
+        Ranges.check(key, offset, length);
+        checkOpen();
+        if (length == 0) {
+            long size = stat(key).size();
+            if (offset > size) {
+                throw Ranges.beyondEnd(name, key, offset, size);
+            }
+            return InputStream.nullInputStream();
+        }
+        return openRange(key, offset, length, offset == 0 && length == Long.MAX_VALUE);
     }
 
     /** Parallel ranged requests, each landing straight in its slice of {@code dst}. */

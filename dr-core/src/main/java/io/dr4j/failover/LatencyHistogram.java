@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -8,7 +8,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * at most 19%) that forgets: every {@code refreshNanos} the cached quantile is recomputed and
  * all counts are halved, so it follows the recent latency. Used to time hedged requests.
  */
-public final class LatencyHistogram {
+final class LatencyHistogram {
 
     private static final int SUB = 4;
     private static final int BUCKETS = 64 * SUB;

@@ -1,7 +1,5 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
-import io.dr4j.failover.Endpoint;
-import io.dr4j.failover.EndpointState;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -20,7 +18,7 @@ import java.util.function.Function;
  * Its two fields are updated without a common lock: a race loses one sample, which a statistic
  * can afford.
  */
-public final class Slot<E> {
+final class Slot<E> {
 
     public static final int HEALTHY = 0;
     public static final int EJECTED = 1;

@@ -1,12 +1,6 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
-import io.dr4j.failover.Endpoint;
-import io.dr4j.failover.EndpointStatus;
-import io.dr4j.failover.FailoverEvent;
 import io.dr4j.failover.FailoverEvent.EjectionReason;
-import io.dr4j.failover.FailoverListener;
-import io.dr4j.failover.NoHealthyEndpointException;
-import io.dr4j.failover.ConcurrencyLimit;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -21,6 +15,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,8 +33,15 @@ import org.slf4j.LoggerFactory;
  * the pick merely passes over it, first to another endpoint of the same level, then to the
  * other levels in order of preference. When none is free, {@link #acquire} returns null and the
  * caller waits ({@link #awaitFree}) or fails fast.
+ *
+ * <p>Why one class of about 600 lines: the pick, the health transitions (eject, expire, restore,
+ * probe) and the publication of a new plan all rely on one invariant, that a slot's state and
+ * the published plan change only by compare-and-set in the order written here; split over files
+ * that invariant would have no single place to be read. The parts that do not touch it are
+ * already apart ({@link Slot}, {@link Plan}, {@link EndpointSet}, {@link FreeSignal},
+ * {@link SlotMeters}).
  */
-public final class Balancer<E> {
+final class Balancer<E> {
 
     private static final Logger LOG = LoggerFactory.getLogger(Balancer.class);
 
@@ -283,7 +285,12 @@ public final class Balancer<E> {
      * Runs {@code task} when the next attempt ends (on that thread); it must be quick, and return
      * false when its wait already ended another way (its timer), so that the wake goes to the next.
      */
-    public void onNextFree(java.util.function.BooleanSupplier task) {
+    /** Callers waiting for an endpoint to free up (see {@link FreeSignal#waiters}). */
+    int waitingForFree() {
+        return freed.waiters();
+    }
+
+    public void onNextFree(BooleanSupplier task) {
         freed.park(task);
     }
 

@@ -1,9 +1,8 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import com.netflix.concurrency.limits.Limit;
 import com.netflix.concurrency.limits.limit.Gradient2Limit;
 import com.netflix.concurrency.limits.limit.VegasLimit;
-import io.dr4j.failover.ConcurrencyLimit;
 
 /**
  * One endpoint's concurrency limit: fixed, or adaptive through a Netflix {@code concurrency-limits}
@@ -14,7 +13,7 @@ import io.dr4j.failover.ConcurrencyLimit;
  *
  * <p>Thread-safe.
  */
-public final class EndpointLimiter {
+final class EndpointLimiter {
 
     private static final EndpointLimiter UNLIMITED = new EndpointLimiter(null, Integer.MAX_VALUE);
 

@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import java.time.Clock;
 import java.time.Instant;
@@ -16,7 +16,7 @@ import java.util.Objects;
  *
  * <p>Thread-safe if the clock is.
  */
-public final class NanoClock {
+final class NanoClock {
 
     private static final Class<?> SYSTEM_CLOCK = Clock.systemUTC().getClass();
 

@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +42,11 @@ final class FreeSignal {
     void park(BooleanSupplier task) {
         waiters.incrementAndGet();
         parked.add(task);
+    }
+
+    /** How many callers wait right now (blocked or parked): what a test awaits instead of sleeping. */
+    int waiters() {
+        return waiters.get();
     }
 
     /** Waits until {@link #signal} or {@code nanos} pass. */

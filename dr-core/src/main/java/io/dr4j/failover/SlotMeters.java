@@ -1,6 +1,5 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
-import io.dr4j.failover.Endpoint;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -14,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * Micrometer meters of one endpoint, registered when it joins and removed when it leaves, so the
  * hot path only increments pre-resolved meters. A disabled instance (no registry) does nothing.
  */
-public final class SlotMeters {
+final class SlotMeters {
 
     public static final String REQUESTS = "dr4j.failover.requests";
     public static final String FAILURES = "dr4j.failover.failures";

@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.LongAdder;
  * is cleared by whichever thread gets there first (a CAS on the slice's epoch). A deposit racing
  * with the clearing of its slice may be lost: the budget errs toward fewer retries.
  */
-public final class RetryBudget {
+final class RetryBudget {
 
     static final int SLICES = 10;
     private static final long MILLI = 1000;

@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

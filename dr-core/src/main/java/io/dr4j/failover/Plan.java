@@ -1,4 +1,4 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -18,7 +18,7 @@ import java.util.TreeMap;
  * when nothing is healthy), rather than concentrating all load on the few healthy ones or failing
  * everything.
  */
-public final class Plan<E> {
+final class Plan<E> {
 
     /** Eligible endpoints per level, most preferred level first. */
     final Slot<E>[][] levels;

@@ -1,7 +1,5 @@
-package io.dr4j.failover.internal;
+package io.dr4j.failover;
 
-import io.dr4j.failover.Endpoint;
-import io.dr4j.failover.EndpointStatus;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
