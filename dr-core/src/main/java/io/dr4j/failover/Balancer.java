@@ -46,7 +46,7 @@ final class Balancer<E> {
     private static final Logger LOG = LoggerFactory.getLogger(Balancer.class);
 
     /** Tunables, validated by the router's builder. */
-    public record Settings(String name, int consecutiveFailures, long baseEjectionNanos, long maxEjectionNanos,
+    public record Settings(String name, int consecutiveFailures, int consecutiveConnectFailures, long baseEjectionNanos, long maxEjectionNanos,
                            double overprovisioning, int panicThreshold, int failbackSuccesses, long trialIntervalNanos,
                            int healthyThreshold, int unhealthyThreshold, long latencyDecayNanos,
                            CircuitBreakerConfig breakerConfig, ConcurrencyLimit concurrencyLimit, MeterRegistry registry,
@@ -207,6 +207,16 @@ final class Balancer<E> {
 
     /** A failed attempt; {@code counted} is false for caller errors, which say nothing bad about the endpoint. */
     public void onFailure(Slot<E> s, long start, long now, Throwable failure, boolean counted) {
+        onFailure(s, start, now, failure, counted, false);
+    }
+
+    /**
+     * A failed attempt; {@code unreachable} when nothing answered at the endpoint's address
+     * (connection refused): then {@code consecutiveConnectFailures} failures in a row eject it,
+     * not {@code consecutiveFailures}. The in-flight calls that find a dead endpoint one by one
+     * are what makes a region's death slow to see; the first refused connection already says it.
+     */
+    public void onFailure(Slot<E> s, long start, long now, Throwable failure, boolean counted, boolean unreachable) {
         if (!counted) {
             onSuccess(s, start, now);
             return;
@@ -222,7 +232,9 @@ final class Balancer<E> {
         breaker.onError(latency, TimeUnit.NANOSECONDS, failure);
         int st = s.state.get();
         if (st == Slot.HEALTHY) {
-            if (failures >= settings.consecutiveFailures()) {
+            if (unreachable && failures >= settings.consecutiveConnectFailures()) {
+                eject(s, Slot.HEALTHY, EjectionReason.UNREACHABLE, now);
+            } else if (failures >= settings.consecutiveFailures()) {
                 eject(s, Slot.HEALTHY, EjectionReason.CONSECUTIVE_FAILURES, now);
             } else if (breaker.getState() == CircuitBreaker.State.OPEN) {
                 eject(s, Slot.HEALTHY, EjectionReason.FAILURE_RATE, now);

@@ -120,7 +120,7 @@ final class CallAttempts<E> {
         AttemptFailed(Throwable cause, Verdict verdict) {
             super(cause.toString(), cause, false, false);
             this.verdict = verdict;
-            this.retryable = verdict == Verdict.RETRYABLE || verdict == Verdict.SATURATED;
+            this.retryable = verdict == Verdict.RETRYABLE || verdict == Verdict.UNREACHABLE || verdict == Verdict.SATURATED;
         }
     }
 

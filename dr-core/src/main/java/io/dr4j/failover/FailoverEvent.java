@@ -12,6 +12,8 @@ public sealed interface FailoverEvent {
     enum EjectionReason {
         /** Too many failures in a row ({@code consecutiveFailures}). */
         CONSECUTIVE_FAILURES,
+        /** Connections to it were refused ({@code consecutiveConnectFailures}, 1 by default): nothing listens there. */
+        UNREACHABLE,
         /** Its circuit breaker opened on the failure rate. */
         FAILURE_RATE,
         /** A trial call or probe failed while it was recovering. */

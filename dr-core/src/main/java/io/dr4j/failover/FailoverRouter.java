@@ -94,7 +94,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         this.config = c;
         this.clock = NanoClock.of(c.clock);
         long now = clock.read();
-        this.balancer = new Balancer<>(new Balancer.Settings(c.name, c.consecutiveFailures, c.baseEjection.toNanos(),
+        this.balancer = new Balancer<>(new Balancer.Settings(c.name, c.consecutiveFailures, c.consecutiveConnectFailures, c.baseEjection.toNanos(),
                 c.maxEjection.toNanos(), c.overprovisioning, c.panicThreshold, c.failbackSuccesses, c.trialInterval.toNanos(),
                 c.healthyThreshold, c.unhealthyThreshold, c.latencyDecay.toNanos(), c.breakerConfig(), c.concurrencyLimit,
                 c.registry, c.listeners), clock, c.endpoints);

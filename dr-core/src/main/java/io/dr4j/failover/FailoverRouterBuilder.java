@@ -27,6 +27,7 @@ public final class FailoverRouterBuilder<E> {
     Clock clock = Clock.systemUTC();
     FailureClassifier classifier = FailureClassifier.defaults();
     int consecutiveFailures = 5;
+    int consecutiveConnectFailures = 1;
     Duration baseEjection = Duration.ofSeconds(30);
     Duration maxEjection = Duration.ofMinutes(5);
     int failureRateThreshold = 50;
@@ -108,6 +109,17 @@ public final class FailoverRouterBuilder<E> {
     /** Failures in a row that eject an endpoint (default 5, 1 to 1000). */
     public FailoverRouterBuilder<E> consecutiveFailures(int failures) {
         this.consecutiveFailures = checkRange("consecutiveFailures", failures, 1, 1000);
+        return this;
+    }
+
+    /**
+     * Failures in a row, the last a refused connection ({@link FailureClassifier.Verdict#UNREACHABLE
+     * UNREACHABLE}), that eject an endpoint (default 1, 1 to 1000; Envoy's local-origin failures). A
+     * refused connection means nothing listens at the address: waiting for
+     * {@link #consecutiveFailures} of them only sends more calls to a dead endpoint.
+     */
+    public FailoverRouterBuilder<E> consecutiveConnectFailures(int failures) {
+        this.consecutiveConnectFailures = checkRange("consecutiveConnectFailures", failures, 1, 1000);
         return this;
     }
 

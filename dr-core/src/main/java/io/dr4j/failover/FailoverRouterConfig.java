@@ -27,6 +27,7 @@ public final class FailoverRouterConfig<E> {
     final Clock clock;
     final FailureClassifier classifier;
     final int consecutiveFailures;
+    final int consecutiveConnectFailures;
     final Duration baseEjection;
     final Duration maxEjection;
     final int failureRateThreshold;
@@ -61,6 +62,7 @@ public final class FailoverRouterConfig<E> {
         this.clock = b.clock;
         this.classifier = b.classifier;
         this.consecutiveFailures = b.consecutiveFailures;
+        this.consecutiveConnectFailures = b.consecutiveConnectFailures;
         this.baseEjection = b.baseEjection;
         this.maxEjection = b.maxEjection;
         this.failureRateThreshold = b.failureRateThreshold;
@@ -124,6 +126,11 @@ public final class FailoverRouterConfig<E> {
     /** Failures in a row that eject an endpoint. */
     public int consecutiveFailures() {
         return consecutiveFailures;
+    }
+
+    /** Failures in a row, the last a refused connection, that eject an endpoint. */
+    public int consecutiveConnectFailures() {
+        return consecutiveConnectFailures;
     }
 
     /** The first ejection's time. */

@@ -2,6 +2,9 @@ package io.dr4j.failover;
 
 import java.io.IOException;
 import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.PortUnreachableException;
 import java.net.http.HttpTimeoutException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -21,6 +24,14 @@ public interface FailureClassifier {
     enum Verdict {
         /** The endpoint failed and another endpoint may well succeed: counted, retried if idempotent. */
         RETRYABLE,
+        /**
+         * Nothing answered at the endpoint's address (connection refused, no route): the request
+         * never reached it. Counted like {@link #RETRYABLE RETRYABLE} and retried elsewhere at once,
+         * and, unlike a failure that the endpoint may have caused itself, proof that it is not there:
+         * it is ejected after {@code consecutiveConnectFailures} of these (default 1) instead of
+         * {@code consecutiveFailures}.
+         */
+        UNREACHABLE,
         /** The endpoint failed, but trying again elsewhere would be wrong or useless: counted, not retried. */
         NOT_RETRYABLE,
         /** The caller's fault (a 4xx): not counted against the endpoint, not retried. */
@@ -39,7 +50,10 @@ public interface FailureClassifier {
     /**
      * The default: {@link EndpointSaturatedException} and any {@link EndpointStatusException} with
      * status 429 are {@link Verdict#SATURATED SATURATED}; {@link EndpointStatusException} with
-     * status 5xx or 408 and I/O errors and timeouts are {@link Verdict#RETRYABLE RETRYABLE}; other statuses (4xx) are
+     * status 5xx or 408 and I/O errors and timeouts are {@link Verdict#RETRYABLE RETRYABLE}, except
+     * {@link ConnectException}, {@link NoRouteToHostException} and {@link PortUnreachableException},
+     * which are {@link Verdict#UNREACHABLE UNREACHABLE} (a connect <em>timeout</em> stays
+     * retryable: a slow accept says nothing certain); other statuses (4xx) are
      * {@link Verdict#CALLER_ERROR CALLER_ERROR}; {@link StreamInterruptedException} is
      * {@link Verdict#NOT_RETRYABLE NOT_RETRYABLE}; interruption of the calling thread is a
      * caller error; {@link IllegalArgumentException} and
@@ -66,6 +80,10 @@ public interface FailureClassifier {
         }
         if (failure instanceof InterruptedException || failure instanceof InterruptedIOException) {
             return Verdict.CALLER_ERROR;
+        }
+        if (failure instanceof ConnectException || failure instanceof NoRouteToHostException
+                || failure instanceof PortUnreachableException) {
+            return Verdict.UNREACHABLE;
         }
         if (failure instanceof IOException || failure instanceof TimeoutException
                 || failure instanceof HttpTimeoutException || failure instanceof CancellationException) {

@@ -82,7 +82,7 @@ final class RouterCore<E> {
         if (verdict == Verdict.SATURATED) {
             balancer.onSaturated(slot, start, now, saturationNanos(cause));
         } else {
-            balancer.onFailure(slot, start, now, cause, verdict != Verdict.CALLER_ERROR);
+            balancer.onFailure(slot, start, now, cause, verdict != Verdict.CALLER_ERROR, verdict == Verdict.UNREACHABLE);
         }
         return verdict;
     }

@@ -6,6 +6,7 @@ import io.dr4j.failover.EndpointStatus;
 import io.dr4j.failover.FailoverHttpClient;
 import io.dr4j.failover.FailoverRouter;
 import io.dr4j.failover.FailoverRouterBuilder;
+import io.dr4j.failover.HedgePolicy;
 import io.dr4j.failover.InferenceResponse;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -42,7 +43,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>
  * apt-get install -y haproxy          # Debian 12: HAProxy 2.6
  * mvn -B -q -pl dr-bench -am package -DskipTests
- * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.failover.FailoverSideBySide [--rate 200] [--service-ms 5]
+ * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.failover.FailoverSideBySide [--rate 200] [--service-ms 5] [--dr4j-rows default,hedged]
  * </pre>
  */
 public final class FailoverSideBySide {
@@ -53,6 +54,11 @@ public final class FailoverSideBySide {
     private static final Duration FAILOVER_WINDOW = Duration.ofSeconds(2);
     private static final Duration OVERLOAD_RUN = Duration.ofSeconds(6);
     private static final int OVERLOAD_CALLERS = 16;
+
+    private static final boolean TIMELINE = Boolean.getBoolean("timeline");
+    /** With {@code -Dtimeline=true}: dr4j's HTTP exchanges (requests and probes) and router events, for the view around the kill. */
+    private static final List<TracingHttpClient> TRACES = Collections.synchronizedList(new ArrayList<>());
+    private static final List<String> EVENTS = Collections.synchronizedList(new ArrayList<>());
 
     private FailoverSideBySide() {
     }
@@ -70,10 +76,13 @@ public final class FailoverSideBySide {
     public static void main(String[] args) throws Exception {
         int rate = 200;
         int serviceMs = 5;
+        // Which dr4j failover rows, in which order: the first in the JVM meets the failure paths cold (class loading, JIT).
+        List<String> dr4jRows = List.of("default", "hedged");
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--rate" -> rate = Integer.parseInt(args[i + 1]);
                 case "--service-ms" -> serviceMs = Integer.parseInt(args[i + 1]);
+                case "--dr4j-rows" -> dr4jRows = List.of(args[i + 1].split(","));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -104,10 +113,22 @@ public final class FailoverSideBySide {
             for (BenchInferenceServer s : a) {
                 s.start();
             }
-            try (FailoverHttpClient dr4j = dr4jClient(a, b, ConcurrencyLimit.none())) {
-                Sender viaDr4j = () -> serverOf(dr4j.post("v1/chat/completions", "{\"prompt\":\"hi\"}"));
-                viaDr4j.send();
-                table.add(row("region A killed", "dr4j", failover(viaDr4j, a, rate)));
+            for (String kind : dr4jRows) {
+                // Hedging is opt-in (idempotent calls only): a row of its own, so that the default stands alone.
+                boolean hedged = switch (kind) {
+                    case "default" -> false;
+                    case "hedged" -> true;
+                    default -> throw new IllegalArgumentException("--dr4j-rows takes default and hedged, not " + kind);
+                };
+                try (FailoverHttpClient dr4j = dr4jClient(a, b, ConcurrencyLimit.none(), TIMELINE && !hedged,
+                        hedged ? HedgePolicy.p95() : null)) {
+                    Sender viaDr4j = () -> serverOf(dr4j.post("v1/chat/completions", "{\"prompt\":\"hi\"}"));
+                    // Enough calls for the hedge's latency percentile (the 3 s before the kill would give it 600 more).
+                    for (int i = 0; i < 2 * HedgePolicy.MIN_SAMPLES; i++) {
+                        viaDr4j.send();
+                    }
+                    table.add(row("region A killed", hedged ? "dr4j, hedged at p95 (opt-in)" : "dr4j", failover(viaDr4j, a, rate)));
+                }
             }
         } finally {
             a.forEach(BenchInferenceServer::close);
@@ -215,7 +236,29 @@ public final class FailoverSideBySide {
             pool.awaitTermination(10, TimeUnit.SECONDS);
         }
         List<Sample> all = new ArrayList<>(samples);
-        if (Boolean.getBoolean("timeline")) {
+        if (TIMELINE) {
+            long slowNanos = Duration.ofMillis(20).toNanos();
+            for (Sample x : all) {
+                if (x.start >= kill - 100_000_000L && x.start < kill + 500_000_000L && (x.latency > slowNanos || x.server == null)) {
+                    System.out.printf(Locale.ROOT, "  slow: started %+.1f ms, took %.1f ms, answered by %s%n", (x.start - kill) / 1e6,
+                            x.latency / 1e6, x.server);
+                }
+            }
+            synchronized (TRACES) {
+                for (TracingHttpClient trace : TRACES) {
+                    System.out.println("  exchanges from 20 ms before the kill to 300 ms after:");
+                    for (TracingHttpClient.Exchange e : trace.between(t0 + kill - 20_000_000L, t0 + kill + 300_000_000L)) {
+                        System.out.println("    " + e.describe(t0 + kill));
+                    }
+                }
+            }
+            synchronized (EVENTS) {
+                for (String e : EVENTS) {
+                    String[] parts = e.split(" ", 2);
+                    System.out.printf(Locale.ROOT, "  event %+.1f ms: %s%n", (Long.parseLong(parts[0]) - t0 - kill) / 1e6, parts[1]);
+                }
+            }
+
             for (long from = kill - 200_000_000L; from < kill + 2_000_000_000L; from += 100_000_000L) {
                 long f = from;
                 List<Sample> bucket = all.stream().filter(x -> x.start >= f && x.start < f + 100_000_000L).toList();
@@ -285,14 +328,25 @@ public final class FailoverSideBySide {
         double goodput = ok.get() / seconds;
         List<Long> sorted = new ArrayList<>(latencies);
         Collections.sort(sorted);
-        return String.format(Locale.ROOT, "| %s | %s | %d | %.0f | %.0f | %.1f | %d | %d | %s |", scenario, client,
+        return String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %d | %d | %s |", scenario, client,
                 ok.get() + failed.get(), goodput, capacity, 100 * goodput / capacity, failed.get(), rejected, ms(percentile(sorted, 0.99)));
     }
 
     // ---------------------------------------------------------------- clients
 
     private static FailoverHttpClient dr4jClient(List<BenchInferenceServer> a, List<BenchInferenceServer> b, ConcurrencyLimit limit) {
+        return dr4jClient(a, b, limit, false, null);
+    }
+
+    /** @param hedge null for no hedging */
+    private static FailoverHttpClient dr4jClient(List<BenchInferenceServer> a, List<BenchInferenceServer> b, ConcurrencyLimit limit,
+                                                 boolean traced, HedgePolicy hedge) {
         HttpClient probes = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofMillis(200)).build();
+        if (traced) {
+            TracingHttpClient t = new TracingHttpClient(probes);
+            TRACES.add(t);
+            probes = t;
+        }
         FailoverRouterBuilder<URI> router = FailoverRouter.<URI>builder().name("side-by-side")
                 .healthCheck(FailoverHttpClient.healthCheck(probes, "/health", Duration.ofMillis(200)), Duration.ofMillis(100), 2, 2)
                 .ejectionTime(Duration.ofMillis(500), Duration.ofSeconds(30))
@@ -304,7 +358,23 @@ public final class FailoverSideBySide {
         for (BenchInferenceServer s : b) {
             router.endpoint(Endpoint.of(s.name, "region-b", 1, s.uri()));
         }
-        return FailoverHttpClient.builder(router.build()).tryTimeout(Duration.ofSeconds(2)).deadline(Duration.ofSeconds(5)).build();
+        if (hedge != null) {
+            router.hedging(hedge);
+        }
+        if (traced) {
+            router.listener(event -> EVENTS.add(System.nanoTime() + " " + event));
+        }
+        FailoverHttpClient.Builder client = FailoverHttpClient.builder(router.build()).tryTimeout(Duration.ofSeconds(2))
+                .deadline(Duration.ofSeconds(5));
+        if (traced) {
+            // The client dr4j would build itself (HTTP/1.1, connect timeout = per-try timeout, a cached pool), traced.
+            HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(2))
+                    .executor(Executors.newCachedThreadPool(daemon("dr4j-http"))).build();
+            TracingHttpClient t = new TracingHttpClient(own);
+            TRACES.add(t);
+            client.httpClient(t);
+        }
+        return client.build();
     }
 
     private static String post(HttpClient client, URI uri) throws IOException, InterruptedException {
