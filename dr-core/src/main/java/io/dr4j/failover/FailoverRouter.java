@@ -70,8 +70,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The parts: {@link FailoverRouterBuilder} and {@link FailoverRouterConfig} (options),
  * {@code RouterCore} (outcomes, budget, waiting, the synchronous loops), {@code AsyncCalls}
- * (asynchronous calls and hedging), {@code HealthProber} (active probes), and in
- * {@code io.dr4j.failover.internal} the lock-free {@code Balancer} with its {@code Plan},
+ * (asynchronous calls and hedging), {@code HealthProber} (active probes), and the package-private,
+ * lock-free {@code Balancer} with its {@code Plan},
  * {@code Slot}s and {@code EndpointSet}. Time comes from the configured {@link java.time.Clock}.
  *
  * @param <E> the endpoint payload type
