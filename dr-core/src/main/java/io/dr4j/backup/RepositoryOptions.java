@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Run-time settings of an open {@link Repository} (the format settings are in {@link InitOptions}).
@@ -30,10 +31,13 @@ import java.util.Optional;
  * @param repackThreshold prune copies the live chunks of a pack into a new pack, and deletes the old one, when more
  *     than this fraction of the pack's bytes is unreferenced (default 0.2; 0 repacks any pack with dead bytes,
  *     1 never repacks and only deletes packs that are wholly unreferenced)
+ * @param uploadLimit bytes per second this repository sends to its store at most, all threads together (default
+ *     unlimited); see {@link io.dr4j.storage.RateLimitedBlobStore}
+ * @param downloadLimit bytes per second this repository reads from its store at most (default unlimited)
  */
 public record RepositoryOptions(int workers, int ioConcurrency, long inFlightBytes, Optional<Path> cacheDirectory,
         String host, Clock clock, Duration lockStaleAfter, Duration pruneGracePeriod, int storeAttempts,
-        double repackThreshold) {
+        double repackThreshold, OptionalLong uploadLimit, OptionalLong downloadLimit) {
 
     public RepositoryOptions {
         if (workers < 1 || workers > 256) {
@@ -63,6 +67,24 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
         if (!(repackThreshold >= 0 && repackThreshold <= 1)) {
             throw new IllegalArgumentException("repackThreshold must be between 0 and 1, was " + repackThreshold);
         }
+        checkLimit("uploadLimit", uploadLimit);
+        checkLimit("downloadLimit", downloadLimit);
+    }
+
+    /** As before the rate limits existed: no limits. */
+    public RepositoryOptions(int workers, int ioConcurrency, long inFlightBytes, Optional<Path> cacheDirectory,
+            String host, Clock clock, Duration lockStaleAfter, Duration pruneGracePeriod, int storeAttempts,
+            double repackThreshold) {
+        this(workers, ioConcurrency, inFlightBytes, cacheDirectory, host, clock, lockStaleAfter, pruneGracePeriod,
+                storeAttempts, repackThreshold, OptionalLong.empty(), OptionalLong.empty());
+    }
+
+    private static void checkLimit(String name, OptionalLong limit) {
+        java.util.Objects.requireNonNull(limit, name);
+        if (limit.isPresent() && limit.getAsLong() <= 0) {
+            throw new IllegalArgumentException(name + " must be a positive number of bytes per second, was "
+                    + limit.getAsLong() + " (leave it unset for no limit)");
+        }
     }
 
     /** The defaults. */
@@ -86,6 +108,8 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
         private Duration pruneGracePeriod = Duration.ofHours(24);
         private int storeAttempts = 5;
         private double repackThreshold = 0.2;
+        private OptionalLong uploadLimit = OptionalLong.empty();
+        private OptionalLong downloadLimit = OptionalLong.empty();
 
         private Builder() {
         }
@@ -145,10 +169,32 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
             return this;
         }
 
+        /**
+         * Limits what this repository sends to its store to {@code bytesPerSecond} (all threads together).
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder uploadLimit(long bytesPerSecond) {
+            this.uploadLimit = OptionalLong.of(bytesPerSecond);
+            checkLimit("uploadLimit", uploadLimit);
+            return this;
+        }
+
+        /**
+         * Limits what this repository reads from its store to {@code bytesPerSecond} (all threads together).
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder downloadLimit(long bytesPerSecond) {
+            this.downloadLimit = OptionalLong.of(bytesPerSecond);
+            checkLimit("downloadLimit", downloadLimit);
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first setting out of range */
         public RepositoryOptions build() {
             return new RepositoryOptions(workers, ioConcurrency, inFlightBytes, cacheDirectory, host, clock,
-                    lockStaleAfter, pruneGracePeriod, storeAttempts, repackThreshold);
+                    lockStaleAfter, pruneGracePeriod, storeAttempts, repackThreshold, uploadLimit, downloadLimit);
         }
 
         private static Optional<Path> defaultCacheDirectory() {
