@@ -193,6 +193,7 @@ abstract class RepoCommand implements Callable<Integer> {
             byDtype.put(dtype, one);
         });
         m.put("byDtype", byDtype);
+        m.put("excludes", s.excludes());
         return m;
     }
 }

@@ -62,6 +62,7 @@ class OpsCliTest {
         assertThat(b.exitCode()).as(b.err()).isEqualTo(ExitCode.OK);
         JsonNode snap = JSON.readTree(b.out());
         assertThat(snap.get("files").asInt()).isEqualTo(1);
+        assertThat(snap.get("excludes").toString()).isEqualTo("[\"*.tmp\",\"optimizer/\"]");
 
         CliRunner.Result r = cli.run("restore", "--repo", repo(), "--key-file", key.toString(), "latest",
                 tmp.resolve("out").toString());
