@@ -1,5 +1,8 @@
 package io.dr4j.backup;
 
+import io.dr4j.backup.internal.ExcludeMatcher;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,9 +21,17 @@ import java.util.TreeSet;
  *     (default false: their chunk list is reused, as restic does)
  * @param progress progress callback (default none)
  * @param cancellation cancellation token (default none)
+ * @param excludes glob patterns of paths not to back up, relative to the source (default none); the
+ *     syntax is in {@code docs/guide.md} ("Excluding files"): {@code *}, {@code ?}, {@code [..]} within a
+ *     name, {@code **} across names, a pattern without {@code /} matches a name at any depth, one
+ *     matching a directory excludes its subtree, a trailing {@code /} matches directories only. The
+ *     patterns are recorded in the snapshot ({@link Snapshot#excludes()})
+ * @param allowEmpty whether a backup whose excludes leave none of the source's files is allowed (an
+ *     empty snapshot); default false: such a backup is refused with an {@link IllegalArgumentException}
  */
 public record BackupOptions(Set<String> tags, Map<String, String> labels, Optional<SnapshotId> parent,
-        boolean rereadUnchanged, ProgressListener progress, CancellationToken cancellation) {
+        boolean rereadUnchanged, ProgressListener progress, CancellationToken cancellation, List<String> excludes,
+        boolean allowEmpty) {
 
     public BackupOptions {
         tags = Set.copyOf(tags);
@@ -28,6 +39,14 @@ public record BackupOptions(Set<String> tags, Map<String, String> labels, Option
         Objects.requireNonNull(parent, "parent");
         Objects.requireNonNull(progress, "progress");
         Objects.requireNonNull(cancellation, "cancellation");
+        excludes = List.copyOf(excludes);
+        excludes.forEach(ExcludeMatcher::check);
+    }
+
+    /** Options without excludes, as before they existed. */
+    public BackupOptions(Set<String> tags, Map<String, String> labels, Optional<SnapshotId> parent,
+            boolean rereadUnchanged, ProgressListener progress, CancellationToken cancellation) {
+        this(tags, labels, parent, rereadUnchanged, progress, cancellation, List.of(), false);
     }
 
     /** Defaults: no tags or labels, automatic parent, progress ignored. */
@@ -47,6 +66,8 @@ public record BackupOptions(Set<String> tags, Map<String, String> labels, Option
         private boolean rereadUnchanged;
         private ProgressListener progress = ProgressListener.NONE;
         private CancellationToken cancellation = new CancellationToken();
+        private final List<String> excludes = new ArrayList<>();
+        private boolean allowEmpty;
 
         private Builder() {
         }
@@ -89,8 +110,27 @@ public record BackupOptions(Set<String> tags, Map<String, String> labels, Option
             return this;
         }
 
+        /**
+         * Adds an exclude pattern (see {@link BackupOptions#excludes()}), e.g. {@code optimizer/**} or {@code *.tmp}.
+         *
+         * @throws IllegalArgumentException if the pattern is blank, has a {@code ..}, {@code .} or empty name, or an
+         *     unclosed {@code [}
+         */
+        public Builder exclude(String glob) {
+            ExcludeMatcher.check(glob);
+            excludes.add(glob);
+            return this;
+        }
+
+        /** Allows a backup whose excludes leave no file (default false: refused). */
+        public Builder allowEmpty(boolean allow) {
+            this.allowEmpty = allow;
+            return this;
+        }
+
         public BackupOptions build() {
-            return new BackupOptions(tags, labels, Optional.ofNullable(parent), rereadUnchanged, progress, cancellation);
+            return new BackupOptions(tags, labels, Optional.ofNullable(parent), rereadUnchanged, progress, cancellation,
+                    excludes, allowEmpty);
         }
     }
 }

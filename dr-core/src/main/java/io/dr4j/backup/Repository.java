@@ -17,6 +17,7 @@ import io.dr4j.backup.internal.Verifier;
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
+import io.dr4j.storage.RateLimitedBlobStore;
 import io.dr4j.storage.RetryingBlobStore;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -94,9 +95,12 @@ public final class Repository implements AutoCloseable {
 
     private Repository(BlobStore rawStore, RepositoryConfig config, byte[] master, RepositoryOptions options) {
         this.rawStore = rawStore;
-        BlobStore store = options.storeAttempts() > 1
-                ? RetryingBlobStore.builder(rawStore).maxAttempts(options.storeAttempts()).build()
+        BlobStore limited = options.uploadLimit().isPresent() || options.downloadLimit().isPresent()
+                ? RateLimitedBlobStore.wrap(rawStore, options.uploadLimit(), options.downloadLimit())
                 : rawStore;
+        BlobStore store = options.storeAttempts() > 1
+                ? RetryingBlobStore.builder(limited).maxAttempts(options.storeAttempts()).build()
+                : limited;
         Crypto crypto = new Crypto(master);
         ExecutorService cpu = Executors.newFixedThreadPool(options.workers(), daemon("dr4j-cpu"));
         ExecutorService io = Executors.newFixedThreadPool(options.ioConcurrency(), daemon("dr4j-io"));
@@ -228,6 +232,8 @@ public final class Repository implements AutoCloseable {
      *
      * @throws RepositoryLockedException if a prune holds the repository
      * @throws OperationCancelledException if cancelled or interrupted
+     * @throws IllegalArgumentException if {@link BackupOptions#excludes()} leave none of the source's files and
+     *     {@link BackupOptions#allowEmpty()} is off (nothing is written)
      * @throws Dr4jException if the source cannot be read or the store fails
      */
     public Snapshot backup(Path source, BackupOptions options) {

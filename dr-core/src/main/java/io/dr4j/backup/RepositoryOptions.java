@@ -6,6 +6,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Run-time settings of an open {@link Repository} (the format settings are in {@link InitOptions}).
@@ -32,10 +33,13 @@ import java.util.Optional;
  *     1 never repacks and only deletes packs that are wholly unreferenced)
  * @param readerLimits ceilings on what the store may ask a reader to spend (KDF cost, key slots, object sizes);
  *     default {@link ReaderLimits#defaults()}
+ * @param uploadLimit bytes per second this repository sends to its store at most, all threads together (default
+ *     unlimited); see {@link io.dr4j.storage.RateLimitedBlobStore}
+ * @param downloadLimit bytes per second this repository reads from its store at most (default unlimited)
  */
 public record RepositoryOptions(int workers, int ioConcurrency, long inFlightBytes, Optional<Path> cacheDirectory,
         String host, Clock clock, Duration lockStaleAfter, Duration pruneGracePeriod, int storeAttempts,
-        double repackThreshold, ReaderLimits readerLimits) {
+        double repackThreshold, ReaderLimits readerLimits, OptionalLong uploadLimit, OptionalLong downloadLimit) {
 
     public RepositoryOptions {
         if (workers < 1 || workers > 256) {
@@ -66,6 +70,16 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
             throw new IllegalArgumentException("repackThreshold must be between 0 and 1, was " + repackThreshold);
         }
         Objects.requireNonNull(readerLimits, "readerLimits");
+        checkLimit("uploadLimit", uploadLimit);
+        checkLimit("downloadLimit", downloadLimit);
+    }
+
+    private static void checkLimit(String name, OptionalLong limit) {
+        Objects.requireNonNull(limit, name);
+        if (limit.isPresent() && limit.getAsLong() <= 0) {
+            throw new IllegalArgumentException(name + " must be a positive number of bytes per second, was "
+                    + limit.getAsLong() + " (leave it unset for no limit)");
+        }
     }
 
     /** The defaults. */
@@ -90,6 +104,8 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
         private int storeAttempts = 5;
         private double repackThreshold = 0.2;
         private ReaderLimits readerLimits = ReaderLimits.defaults();
+        private OptionalLong uploadLimit = OptionalLong.empty();
+        private OptionalLong downloadLimit = OptionalLong.empty();
 
         private Builder() {
         }
@@ -155,10 +171,33 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
             return this;
         }
 
+        /**
+         * Limits what this repository sends to its store to {@code bytesPerSecond} (all threads together).
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder uploadLimit(long bytesPerSecond) {
+            this.uploadLimit = OptionalLong.of(bytesPerSecond);
+            checkLimit("uploadLimit", uploadLimit);
+            return this;
+        }
+
+        /**
+         * Limits what this repository reads from its store to {@code bytesPerSecond} (all threads together).
+         *
+         * @throws IllegalArgumentException if not positive
+         */
+        public Builder downloadLimit(long bytesPerSecond) {
+            this.downloadLimit = OptionalLong.of(bytesPerSecond);
+            checkLimit("downloadLimit", downloadLimit);
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first setting out of range */
         public RepositoryOptions build() {
             return new RepositoryOptions(workers, ioConcurrency, inFlightBytes, cacheDirectory, host, clock,
-                    lockStaleAfter, pruneGracePeriod, storeAttempts, repackThreshold, readerLimits);
+                    lockStaleAfter, pruneGracePeriod, storeAttempts, repackThreshold, readerLimits, uploadLimit,
+                    downloadLimit);
         }
 
         private static Optional<Path> defaultCacheDirectory() {

@@ -20,9 +20,12 @@ import java.util.Set;
  * @param parent the snapshot it was made incrementally against, if any
  * @param entries files and directories, sorted by path
  * @param stats figures of the backup run
+ * @param excludes the exclude patterns the backup ran with ({@link BackupOptions#excludes()}), in the order given;
+ *     empty if none (and for snapshots written before excludes existed)
  */
 public record Snapshot(SnapshotId id, Instant time, String host, String source, Set<String> tags,
-        Map<String, String> labels, Optional<SnapshotId> parent, List<SnapshotEntry> entries, SnapshotStats stats) {
+        Map<String, String> labels, Optional<SnapshotId> parent, List<SnapshotEntry> entries, SnapshotStats stats,
+        List<String> excludes) {
 
     public Snapshot {
         Objects.requireNonNull(id, "id");
@@ -32,6 +35,13 @@ public record Snapshot(SnapshotId id, Instant time, String host, String source, 
         entries = List.copyOf(entries);
         Objects.requireNonNull(parent, "parent");
         Objects.requireNonNull(stats, "stats");
+        excludes = List.copyOf(excludes);
+    }
+
+    /** A snapshot made without excludes. */
+    public Snapshot(SnapshotId id, Instant time, String host, String source, Set<String> tags,
+            Map<String, String> labels, Optional<SnapshotId> parent, List<SnapshotEntry> entries, SnapshotStats stats) {
+        this(id, time, host, source, tags, labels, parent, entries, stats, List.of());
     }
 
     /** Total bytes of the files in the snapshot. */

@@ -94,6 +94,9 @@ public final class BackupRun {
     private final AtomicLongArray dtypeRead = new AtomicLongArray(TensorCodec.Dtype.values().length);
     private final AtomicLongArray dtypeStored = new AtomicLongArray(TensorCodec.Dtype.values().length);
     private long bytesToRead;
+    private final ExcludeMatcher exclude;
+    /** Files and directories the scan skipped because an exclude pattern matched them (a directory's subtree is not walked). */
+    private long excludedFiles;
 
     /** Loads the repository's index (what is already stored) and prepares a backup of {@code source}. */
     public static BackupRun start(Context ctx, Path source, BackupOptions options, Optional<Manifest> parent) throws IOException {
@@ -106,6 +109,7 @@ public final class BackupRun {
         this.options = options;
         this.parent = parent;
         this.index = index;
+        this.exclude = ExcludeMatcher.of(options.excludes());
         this.pipeline = new Pipeline(Long.MAX_VALUE, options.cancellation(), "backup of " + source);
         int workers = ctx.options().workers();
         this.chunkPool = new BufferPool(ctx.chunkBufferSize(), chunkBuffers(ctx));
@@ -137,6 +141,12 @@ public final class BackupRun {
     public Manifest run(SnapshotId id, Instant start) {
         long startNanos = System.nanoTime();
         List<Found> found = scan();
+        if (!exclude.isEmpty() && !options.allowEmpty() && excludedFiles > 0
+                && found.stream().noneMatch(f -> !f.directory())) {
+            throw new IllegalArgumentException("the exclude patterns " + exclude + " match every file of " + source
+                    + ": the snapshot would be empty (allow that with BackupOptions.allowEmpty, --allow-empty); "
+                    + "nothing was written");
+        }
         Map<String, Manifest.Entry> parentFiles = new HashMap<>();
         parent.ifPresent(p -> p.entries().forEach(e -> parentFiles.put(e.entry().path(), e)));
 
@@ -202,7 +212,7 @@ public final class BackupRun {
                 Duration.ofNanos(System.nanoTime() - startNanos), dtypeStats());
         List<SnapshotEntry> views = entries.stream().map(Manifest.Entry::entry).toList();
         Snapshot snapshot = new Snapshot(id, start, ctx.options().host(), source.toAbsolutePath().normalize().toString(),
-                options.tags(), options.labels(), parent.map(p -> p.snapshot().id()), views, stats);
+                options.tags(), options.labels(), parent.map(p -> p.snapshot().id()), views, stats, options.excludes());
         return new Manifest(snapshot, entries);
     }
 
@@ -239,6 +249,10 @@ public final class BackupRun {
         try {
             BasicFileAttributes rootAttrs = Files.readAttributes(source, BasicFileAttributes.class);
             if (rootAttrs.isRegularFile()) {
+                if (exclude.excludes(source.getFileName().toString(), false)) {
+                    excludedFiles++;
+                    return found;
+                }
                 found.add(new Found(source.getFileName().toString(), source, false, rootAttrs.size(),
                         rootAttrs.lastModifiedTime().toInstant(), mode(source)));
                 return found;
@@ -250,6 +264,10 @@ public final class BackupRun {
                 @Override
                 public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
                     if (!dir.equals(source)) {
+                        if (exclude.excludes(relative(dir), true)) {
+                            excludedFiles++; // the subtree counts once: it is not walked
+                            return FileVisitResult.SKIP_SUBTREE;
+                        }
                         found.add(new Found(relative(dir), dir, true, 0, attrs.lastModifiedTime().toInstant(), mode(dir)));
                     }
                     return FileVisitResult.CONTINUE;
@@ -258,6 +276,10 @@ public final class BackupRun {
                 @Override
                 public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
                     if (attrs.isRegularFile()) {
+                        if (exclude.excludes(relative(file), false)) {
+                            excludedFiles++;
+                            return FileVisitResult.CONTINUE;
+                        }
                         found.add(new Found(relative(file), file, false, attrs.size(), attrs.lastModifiedTime().toInstant(),
                                 mode(file)));
                     }

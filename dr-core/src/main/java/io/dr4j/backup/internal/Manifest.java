@@ -116,6 +116,10 @@ public final class Manifest {
         ObjectNode labels = root.putObject("labels");
         new java.util.TreeMap<>(snapshot.labels()).forEach(labels::put);
         snapshot.parent().ifPresent(p -> root.put("parent", p.value()));
+        if (!snapshot.excludes().isEmpty()) {
+            ArrayNode excludes = root.putArray("excludes");
+            snapshot.excludes().forEach(excludes::add);
+        }
         SnapshotStats s = snapshot.stats();
         ObjectNode stats = root.putObject("stats");
         stats.put("files", s.files());
@@ -193,6 +197,8 @@ public final class Manifest {
             }
             Optional<SnapshotId> parent = root.hasNonNull("parent") ? Optional.of(SnapshotId.of(root.get("parent").asText()))
                     : Optional.empty();
+            List<String> excludes = new ArrayList<>();
+            root.path("excludes").forEach(x -> excludes.add(x.asText())); // absent before excludes existed
             JsonNode st = required(root, "stats", where);
             SnapshotStats stats = new SnapshotStats(st.path("files").asLong(), st.path("directories").asLong(),
                     st.path("totalBytes").asLong(), st.path("bytesRead").asLong(), st.path("newBytesStored").asLong(),
@@ -252,7 +258,7 @@ public final class Manifest {
                 }
             }
             Snapshot snapshot = new Snapshot(id, Instant.parse(text(root, "time", where)), text(root, "host", where),
-                    text(root, "source", where), new java.util.HashSet<>(tags), labels, parent, views, stats);
+                    text(root, "source", where), new java.util.HashSet<>(tags), labels, parent, views, stats, excludes);
             return new Manifest(snapshot, entries);
         } catch (CorruptObjectException e) {
             throw e;

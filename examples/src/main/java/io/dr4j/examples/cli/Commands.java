@@ -102,13 +102,27 @@ final class Commands {
         @Option(names = "--label", paramLabel = "KEY=VALUE", description = "Label to attach, e.g. model=llama-3-8b (repeatable).")
         Map<String, String> labels = new TreeMap<>();
 
+        @Option(names = "--exclude", paramLabel = "GLOB", description = "Do not back up paths matching GLOB, relative to "
+                + "SOURCE, e.g. 'optimizer/**' or '*.tmp' (repeatable; syntax in docs/guide.md).")
+        List<String> excludes = new ArrayList<>();
+
+        @Option(names = "--exclude-file", paramLabel = "FILE", description = "Read exclude patterns from FILE, one per "
+                + "line; blank lines and lines starting with # are ignored (repeatable).")
+        List<Path> excludeFiles = new ArrayList<>();
+
+        @Option(names = "--allow-empty", description = "Store a snapshot even if the excludes leave no file "
+                + "(refused by default).")
+        boolean allowEmpty;
+
         @Override
         public Integer call() throws Exception {
+            List<String> patterns = ExcludeFiles.patterns(excludes, excludeFiles);
             try (BlobStore store = openStore(false); Repository repo = openRepository(store);
                     ProgressBar bar = progressBar("backup ")) {
-                BackupOptions.Builder b = BackupOptions.builder().progress(listener(bar));
+                BackupOptions.Builder b = BackupOptions.builder().progress(listener(bar)).allowEmpty(allowEmpty);
                 tags.forEach(b::tag);
                 labels.forEach(b::label);
+                patterns.forEach(b::exclude);
                 Snapshot s = repo.backup(source, b.build());
                 bar.finish();
                 if (json) {

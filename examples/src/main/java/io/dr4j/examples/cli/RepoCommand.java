@@ -64,6 +64,14 @@ abstract class RepoCommand implements Callable<Integer> {
     @Option(names = "--repair-log", paramLabel = "DIR", description = "Replicated set: directory of the durable repair log.")
     Path repairLog;
 
+    @Option(names = "--limit-upload", paramLabel = "RATE",
+            description = "Send at most RATE per second to the repository, e.g. 50MiB (all threads together; default unlimited).")
+    String limitUpload;
+
+    @Option(names = "--limit-download", paramLabel = "RATE",
+            description = "Read at most RATE per second from the repository, e.g. 100M (default unlimited).")
+    String limitDownload;
+
     @Mixin
     KeyOptions key;
 
@@ -87,6 +95,7 @@ abstract class RepoCommand implements Callable<Integer> {
     }
 
     BlobStore openStore(boolean create) throws IOException {
+        repositoryOptions(); // a bad --limit-* is refused before a store is opened (or a directory created)
         RepositoryUris.Settings s = settings();
         return RepositoryUris.open(repoUris(), create ? s.creatingLocal() : s);
     }
@@ -96,7 +105,7 @@ abstract class RepoCommand implements Callable<Integer> {
     }
 
     Repository openRepository(BlobStore store) throws IOException {
-        Repository repo = Repository.open(store, keyProvider(), RepositoryOptions.defaults());
+        Repository repo = Repository.open(store, keyProvider(), repositoryOptions());
         // Argon2id's 64 MiB of blocks are garbage now, but they were live through the young
         // collections during the key derivation, which made G1 grow the heap (and its own
         // bookkeeping) past a gigabyte. One full collection here, in a process that does nothing
@@ -107,7 +116,19 @@ abstract class RepoCommand implements Callable<Integer> {
     }
 
     Repository initRepository(BlobStore store, InitOptions init) throws IOException {
-        return Repository.init(store, keyProvider(), init, RepositoryOptions.defaults());
+        return Repository.init(store, keyProvider(), init, repositoryOptions());
+    }
+
+    /** The defaults with this command's rate limits; a bad limit is a usage error before anything is opened. */
+    RepositoryOptions repositoryOptions() {
+        RepositoryOptions.Builder b = RepositoryOptions.builder();
+        if (limitUpload != null) {
+            b.uploadLimit(Units.parseBytes("--limit-upload", limitUpload));
+        }
+        if (limitDownload != null) {
+            b.downloadLimit(Units.parseBytes("--limit-download", limitDownload));
+        }
+        return b.build();
     }
 
     boolean showProgress() {
@@ -172,6 +193,7 @@ abstract class RepoCommand implements Callable<Integer> {
             byDtype.put(dtype, one);
         });
         m.put("byDtype", byDtype);
+        m.put("excludes", s.excludes());
         return m;
     }
 }

@@ -10,7 +10,6 @@ import io.dr4j.storage.LocalBlobStore;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +18,6 @@ import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -34,7 +32,8 @@ import software.amazon.awssdk.regions.Region;
 /**
  * Maps a repository URI to a {@link BlobStore}, so that one string names where a repository lives:
  * <ul>
- *   <li>{@code file:///srv/backups/llama} or a plain path: a {@link LocalBlobStore};</li>
+ *   <li>{@code file:///srv/backups/llama}, {@code file:relative/path} or a plain path: a
+ *       {@link LocalBlobStore} ({@code file://host/...} is refused: see {@link RepositoryUri});</li>
  *   <li>{@code s3://bucket/prefix}: an {@link S3BlobStore}; query parameters {@code endpoint},
  *       {@code region}, {@code pathStyle}, {@code compatible} and {@code conditionalPuts}
  *       override the {@link Settings}; credentials come from {@code AWS_ACCESS_KEY_ID} /
@@ -47,6 +46,7 @@ import software.amazon.awssdk.regions.Region;
  *       writing to a quorum (default a majority) and keeping its repair log in a local
  *       directory.</li>
  * </ul>
+ * Every URI is checked by {@link RepositoryUri#parse} before anything is opened or created.
  * Secrets are read from the environment map given, never from the URI, and never printed.
  * Stateless and thread-safe; the caller closes the store returned.
  */
@@ -108,13 +108,39 @@ public final class RepositoryUris {
      * @throws IOException if a store cannot be opened
      */
     public static BlobStore open(List<String> uris, Settings settings) throws IOException {
+        List<String> members = members(uris);
+        if (members.size() == 1) {
+            return openOne(members.get(0), settings);
+        }
+        return replicated(members, settings);
+    }
+
+    /**
+     * The member URIs {@code uris} name, each checked ({@link RepositoryUri#parse}): the URIs
+     * themselves, with {@code replicated:A,B} expanded. Refused: no URI at all, an empty member
+     * ({@code replicated:a,,b}), a {@code replicated:} inside a {@code replicated:} list, and the same
+     * member twice (a replica counted twice makes a write quorum a lie).
+     *
+     * @throws IllegalArgumentException naming the URI at fault
+     */
+    public static List<String> members(List<String> uris) {
         List<String> members = new ArrayList<>();
         for (String uri : uris) {
             if (uri.startsWith("replicated:")) {
-                for (String m : uri.substring("replicated:".length()).split(",")) {
-                    if (!m.isBlank()) {
-                        members.add(m.trim());
+                String list = uri.substring("replicated:".length());
+                if (list.isBlank()) {
+                    throw new IllegalArgumentException("replicated: names no members: write replicated:URI,URI");
+                }
+                for (String m : list.split(",", -1)) {
+                    if (m.isBlank()) {
+                        throw new IllegalArgumentException("replicated: list '" + RepositoryUri.safe(uri)
+                                + "' has an empty member (a stray ',')");
                     }
+                    if (m.trim().startsWith("replicated:")) {
+                        throw new IllegalArgumentException("replicated: lists cannot nest: list every member once in "
+                                + "one replicated:URI,URI");
+                    }
+                    members.add(m.trim());
                 }
             } else {
                 members.add(uri);
@@ -124,32 +150,29 @@ public final class RepositoryUris {
             throw new IllegalArgumentException("no repository given: use --repo URI (file:///path, s3://bucket/prefix, "
                     + "azure://container/prefix) or set DR4J_REPOSITORY");
         }
-        if (members.size() == 1) {
-            return openOne(members.get(0), settings);
+        Set<RepositoryUri> seen = new HashSet<>();
+        for (String m : members) {
+            RepositoryUri parsed = RepositoryUri.parse(m);
+            RepositoryUri key = parsed instanceof RepositoryUri.Local l
+                    ? new RepositoryUri.Local(l.path().toAbsolutePath().normalize()) : parsed;
+            if (!seen.add(key)) {
+                throw new IllegalArgumentException("repository " + RepositoryUri.safe(m) + " is named twice in a "
+                        + "replicated set; name each member once");
+            }
         }
-        return replicated(members, settings);
+        return members;
     }
 
-    /** Opens one (non-replicated) URI; see {@link #open}. */
+    /** Opens one (non-replicated) URI; see {@link #open} and {@link RepositoryUri} for the forms accepted. */
     public static BlobStore openOne(String uri, Settings settings) throws IOException {
-        Objects.requireNonNull(uri, "uri");
-        if (!uri.contains("://")) {
-            return local(Path.of(uri), settings);
+        RepositoryUri parsed = RepositoryUri.parse(uri);
+        if (parsed instanceof RepositoryUri.Local l) {
+            return local(l.path(), settings);
         }
-        URI parsed;
-        try {
-            parsed = new URI(uri);
-        } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("invalid repository URI '" + withoutQuery(uri) + "': " + e.getReason());
+        if (parsed instanceof RepositoryUri.S3 s) {
+            return s3(s, settings);
         }
-        String scheme = parsed.getScheme().toLowerCase(java.util.Locale.ROOT);
-        return switch (scheme) {
-            case "file" -> local(Path.of(parsed.getPath()), settings);
-            case "s3" -> s3(parsed, settings);
-            case "azure" -> azure(parsed, settings);
-            default -> throw new IllegalArgumentException("unknown repository scheme '" + scheme + "' in "
-                    + withoutQuery(uri) + "; use file://, s3://, azure:// or replicated:");
-        };
+        return azure((RepositoryUri.Azure) parsed, settings);
     }
 
     private static BlobStore local(Path dir, Settings settings) throws IOException {
@@ -160,18 +183,13 @@ public final class RepositoryUris {
         return LocalBlobStore.builder(abs).createIfMissing(settings.createLocal()).build();
     }
 
-    private static BlobStore s3(URI uri, Settings settings) {
-        String bucket = uri.getHost();
-        if (bucket == null || bucket.isBlank()) {
-            throw new IllegalArgumentException("s3 URI needs a bucket: s3://bucket/prefix, was " + withoutQuery(uri.toString()));
+    private static BlobStore s3(RepositoryUri.S3 uri, Settings settings) {
+        Map<String, String> q = uri.query();
+        S3BlobStoreBuilder b = S3BlobStore.builder(uri.bucket());
+        if (!uri.prefix().isEmpty()) {
+            b.keyPrefix(uri.prefix());
         }
-        Map<String, String> q = query(uri);
-        S3BlobStoreBuilder b = S3BlobStore.builder(bucket);
-        String prefix = prefix(uri);
-        if (!prefix.isEmpty()) {
-            b.keyPrefix(prefix);
-        }
-        Optional<URI> endpoint = Optional.ofNullable(q.get("endpoint")).map(URI::create).or(settings::s3Endpoint);
+        Optional<URI> endpoint = Optional.ofNullable(q.get("endpoint")).map(RepositoryUris::endpoint).or(settings::s3Endpoint);
         endpoint.ifPresent(b::endpoint);
         Optional.ofNullable(q.get("region")).or(settings::s3Region).map(Region::of).ifPresent(b::region);
         b.pathStyle(bool(q, "pathStyle", settings.s3PathStyle()));
@@ -188,22 +206,30 @@ public final class RepositoryUris {
         return b.build();
     }
 
-    private static BlobStore azure(URI uri, Settings settings) {
-        String container = uri.getHost();
-        if (container == null || container.isBlank()) {
-            throw new IllegalArgumentException("azure URI needs a container: azure://container/prefix, was "
-                    + withoutQuery(uri.toString()));
+    private static URI endpoint(String value) {
+        try {
+            URI uri = new URI(value);
+            if (uri.getScheme() == null || !(uri.getScheme().equals("http") || uri.getScheme().equals("https"))
+                    || uri.getHost() == null) {
+                throw new IllegalArgumentException("query parameter endpoint must be an http:// or https:// URL with a host");
+            }
+            return uri;
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("query parameter endpoint is not a URL: " + e.getReason());
         }
-        String envName = query(uri).getOrDefault("connectionStringEnv", settings.azureConnectionStringEnv());
+    }
+
+    private static BlobStore azure(RepositoryUri.Azure uri, Settings settings) {
+        String container = uri.container();
+        String envName = uri.query().getOrDefault("connectionStringEnv", settings.azureConnectionStringEnv());
         String connection = settings.env().get(envName);
         if (connection == null || connection.isBlank()) {
             throw new IllegalArgumentException("azure://" + container + " needs the storage connection string in the "
                     + "environment variable " + envName);
         }
         AzureBlobStoreBuilder b = AzureBlobStore.builder().connectionString(connection, container);
-        String prefix = prefix(uri);
-        if (!prefix.isEmpty()) {
-            b.prefix(prefix);
+        if (!uri.prefix().isEmpty()) {
+            b.prefix(uri.prefix());
         }
         return b.build();
     }
@@ -250,31 +276,6 @@ public final class RepositoryUris {
         }
     }
 
-    private static String prefix(URI uri) {
-        String path = uri.getPath() == null ? "" : uri.getPath();
-        while (path.startsWith("/")) {
-            path = path.substring(1);
-        }
-        while (path.endsWith("/")) {
-            path = path.substring(0, path.length() - 1);
-        }
-        return path;
-    }
-
-    private static Map<String, String> query(URI uri) {
-        Map<String, String> result = new LinkedHashMap<>();
-        if (uri.getRawQuery() == null) {
-            return result;
-        }
-        for (String pair : uri.getRawQuery().split("&")) {
-            int eq = pair.indexOf('=');
-            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String v = eq < 0 ? "true" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            result.put(k, v);
-        }
-        return result;
-    }
-
     private static boolean bool(Map<String, String> q, String key, boolean fallback) {
         String v = q.get(key);
         if (v == null) {
@@ -284,10 +285,5 @@ public final class RepositoryUris {
             return Boolean.parseBoolean(v);
         }
         throw new IllegalArgumentException("query parameter " + key + " must be true or false, was '" + v + "'");
-    }
-
-    private static String withoutQuery(String uri) {
-        int q = uri.indexOf('?');
-        return q < 0 ? uri : uri.substring(0, q);
     }
 }
