@@ -88,9 +88,12 @@ public final class Repository implements AutoCloseable {
     private final SnapshotCatalog catalog;
     private final ScheduledExecutorService scheduler;
     private volatile boolean closed;
+    private final KeyRing.Unlocked unlocked;
 
-    private Repository(BlobStore rawStore, RepositoryConfig config, byte[] master, RepositoryOptions options) {
+    private Repository(BlobStore rawStore, RepositoryConfig config, KeyRing.Unlocked unlocked, RepositoryOptions options) {
         this.rawStore = rawStore;
+        this.unlocked = unlocked;
+        byte[] master = unlocked.master();
         BlobStore store = options.storeAttempts() > 1
                 ? RetryingBlobStore.builder(rawStore).maxAttempts(options.storeAttempts()).build()
                 : rawStore;
@@ -128,11 +131,8 @@ public final class Repository implements AutoCloseable {
         byte[] master = Crypto.randomBytes(Crypto.MASTER_LENGTH);
         RepositoryConfig unsigned = new RepositoryConfig(id, options.clock().instant(), init.chunker(),
                 init.compressionLevel(), init.packSize(), init.tensorCodec(), List.of());
-        byte[] salt = Crypto.randomBytes(16);
-        byte[] kek = key.deriveKeyEncryptionKey(salt, init.kdf());
-        byte[] wrapped = Crypto.wrap(kek, master, unsigned.context());
-        RepositoryConfig config = unsigned.withSlots(List.of(new RepositoryConfig.KeySlot(
-                key.kind() == KeyProvider.Kind.PASSWORD ? "password" : "raw", init.kdf(), salt, wrapped)));
+        RepositoryConfig config = unsigned.withSlots(List.of(KeyRing.newSlot(unsigned, key, master, init.kdf(), "",
+                options.clock().instant(), HexFormat.of().formatHex(Crypto.randomBytes(4)))));
         try {
             store.putIfAbsent(CONFIG, config.toJson());
         } catch (FileAlreadyExistsException e) {
@@ -140,7 +140,7 @@ public final class Repository implements AutoCloseable {
         } catch (IOException e) {
             throw new Dr4jException("cannot create a repository in " + store.name() + ": " + e.getMessage(), e);
         }
-        return new Repository(store, config, master, options);
+        return new Repository(store, config, new KeyRing.Unlocked(master, config.slots().get(0).id(), init.kdf()), options);
     }
 
     /** Opens a repository with default run-time settings. */
@@ -167,24 +167,16 @@ public final class Repository implements AutoCloseable {
             throw new Dr4jException("cannot read the repository config from " + store.name() + ": " + e.getMessage(), e);
         }
         RepositoryConfig config = RepositoryConfig.fromJson(json, store.name() + ": config");
-        String kind = key.kind() == KeyProvider.Kind.PASSWORD ? "password" : "raw";
-        boolean anySlot = false;
-        for (RepositoryConfig.KeySlot slot : config.slots()) {
-            if (!slot.kind().equals(kind)) {
-                continue;
-            }
-            anySlot = true;
-            byte[] kek = key.deriveKeyEncryptionKey(slot.salt(), slot.kdf());
-            byte[] master = Crypto.unwrap(kek, slot.wrapped(), config.context());
-            if (master != null && master.length == Crypto.MASTER_LENGTH) {
-                return new Repository(store, config, master, options);
-            }
+        Optional<KeyRing.Unlocked> unlocked = KeyRing.unlock(config, key);
+        if (unlocked.isPresent()) {
+            return new Repository(store, config, unlocked.get(), options);
         }
-        if (!anySlot) {
+        String kind = key.kind();
+        if (!KeyRing.hasKind(config, kind)) {
             throw new WrongKeyException("the repository in " + store.name() + " has no " + kind
                     + " key slot; open it with the kind of key it was created with");
         }
-        throw new WrongKeyException("wrong " + (kind.equals("raw") ? "key" : "password") + " for the repository in "
+        throw new WrongKeyException("wrong " + (kind.equals(KeyProvider.PASSWORD) ? "password" : "key") + " for the repository in "
                 + store.name() + " (or its config was tampered with)");
     }
 
@@ -358,6 +350,16 @@ public final class Repository implements AutoCloseable {
         return verify(id, level, new CancellationToken());
     }
 
+    /**
+     * As {@link #verify(SnapshotId, VerifyLevel)}, with a level, a {@link PackSubset} of the packs
+     * to read at {@link VerifyLevel#DATA} (metadata is always checked in full) and cancellation.
+     * The report says how many packs and stored bytes were read, of how many.
+     */
+    public VerifyReport verify(SnapshotId id, VerifyOptions options) {
+        checkOpen();
+        return new Verifier(ctx, options.cancellation()).verify(load(id), options.level(), options.subset());
+    }
+
     /** As {@link #verify(SnapshotId, VerifyLevel)}, cancellable. */
     public VerifyReport verify(SnapshotId id, VerifyLevel level, CancellationToken cancellation) {
         checkOpen();
@@ -465,6 +467,112 @@ public final class Repository implements AutoCloseable {
         } catch (IOException e) {
             throw new Dr4jException("prune of " + rawStore.name() + " failed: " + e.getMessage(), e);
         }
+    }
+
+    // ---------------------------------------------------------------- key slots
+
+    /**
+     * The repository's key slots, in the order opening tries them, read afresh from {@code config}.
+     * A slot change does not re-encrypt anything: see {@link #addKey}.
+     */
+    public List<KeySlot> keySlots() {
+        checkOpen();
+        return KeyRing.read(ctx.store()).slots().stream().map(s -> KeyRing.describe(s, unlocked.slotId())).toList();
+    }
+
+    /** As {@link #addKey(KeyProvider, String, KdfParameters)}, with the KDF settings of the slot this repository was opened with. */
+    public KeySlot addKey(KeyProvider key, String label) {
+        return addKey(key, label, unlocked.kdf());
+    }
+
+    /**
+     * Adds a key slot: the master key wrapped once more under {@code key} (one atomic rewrite of
+     * {@code config}; see FORMAT.md §Config). The master key does not change, so nothing else is
+     * rewritten, and whoever could open the repository before still can: removing a slot later
+     * revokes a key, not what a holder of it already read. Rotating the master key means copying
+     * the snapshots into a new repository.
+     *
+     * @param label a free-form label shown by {@link #keySlots()} (at most 200 characters; stored unauthenticated)
+     * @param kdf Argon2id settings for a password slot (ignored by other providers)
+     * @throws IllegalArgumentException if the provider's kind or the label is not acceptable
+     * @throws Dr4jException if writing fails or a concurrent key change overwrote this one
+     */
+    public synchronized KeySlot addKey(KeyProvider key, String label, KdfParameters kdf) {
+        checkOpen();
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(label, "label");
+        Objects.requireNonNull(kdf, "kdf");
+        RepositoryConfig current = KeyRing.read(ctx.store());
+        RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), key, unlocked.master(), kdf, label,
+                ctx.options().clock().instant(), KeyRing.newId(current));
+        KeyRing.update(ctx.store(), ctx.config(), slots -> {
+            slots.add(slot);
+            return slots;
+        });
+        return KeyRing.describe(slot, unlocked.slotId());
+    }
+
+    /**
+     * Removes a key slot: that key no longer opens the repository.
+     *
+     * @throws IllegalArgumentException if there is no such slot, it is the last one, or it is the
+     *         slot this repository was opened with (open with another key to remove it)
+     * @throws Dr4jException if writing fails or a concurrent key change overwrote this one
+     */
+    public synchronized void removeKey(String slotId) {
+        checkOpen();
+        Objects.requireNonNull(slotId, "slotId");
+        if (slotId.equals(unlocked.slotId())) {
+            throw new IllegalArgumentException("key slot " + slotId + " is the one this repository was opened with; open it"
+                    + " with another key to remove this one");
+        }
+        KeyRing.update(ctx.store(), ctx.config(), slots -> {
+            if (slots.stream().noneMatch(s -> s.id().equals(slotId))) {
+                throw new IllegalArgumentException("no key slot " + slotId + " in " + rawStore.name() + " (see the key slot list)");
+            }
+            if (slots.size() == 1) {
+                throw new IllegalArgumentException("key slot " + slotId + " is the repository's only one; add another before"
+                        + " removing it");
+            }
+            slots.removeIf(s -> s.id().equals(slotId));
+            return slots;
+        });
+    }
+
+    /**
+     * Replaces the key of the slot that {@code current} opens with {@code replacement} (a password
+     * change; also a change of kind), keeping the slot's id and label. The same caveats as
+     * {@link #addKey} apply: the master key is unchanged.
+     *
+     * @throws WrongKeyException if {@code current} opens no slot of this repository
+     * @throws Dr4jException if writing fails or a concurrent key change overwrote this one
+     */
+    public synchronized KeySlot changeKey(KeyProvider current, KeyProvider replacement) {
+        checkOpen();
+        Objects.requireNonNull(current, "current");
+        Objects.requireNonNull(replacement, "replacement");
+        RepositoryConfig stored = KeyRing.read(ctx.store());
+        KeyRing.Unlocked old = KeyRing.unlock(stored, current).filter(u -> java.security.MessageDigest.isEqual(u.master(),
+                unlocked.master())).orElseThrow(() -> new WrongKeyException("the current " + (current.kind().equals(
+                        KeyProvider.PASSWORD) ? "password" : "key") + " does not open any key slot of the repository in "
+                        + rawStore.name() + "; nothing was changed"));
+        RepositoryConfig.KeySlot before = stored.slots().stream().filter(s -> s.id().equals(old.slotId())).findFirst().orElseThrow();
+        RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), replacement, unlocked.master(), old.kdf(), before.label(),
+                ctx.options().clock().instant(), before.id());
+        KeyRing.update(ctx.store(), ctx.config(), slots -> {
+            int at = -1;
+            for (int i = 0; i < slots.size(); i++) {
+                if (slots.get(i).id().equals(before.id())) {
+                    at = i;
+                }
+            }
+            if (at < 0) {
+                throw new Dr4jException("key slot " + before.id() + " was removed meanwhile; nothing was changed");
+            }
+            slots.set(at, slot);
+            return slots;
+        });
+        return KeyRing.describe(slot, unlocked.slotId());
     }
 
     /** Releases the repository's threads. Running operations fail; the store is not closed. Idempotent. */
