@@ -5,6 +5,7 @@ import io.dr4j.backup.internal.BackupRun;
 import io.dr4j.backup.internal.ChunkId;
 import io.dr4j.backup.internal.Context;
 import io.dr4j.backup.internal.Crypto;
+import io.dr4j.backup.internal.FileDump;
 import io.dr4j.backup.internal.Manifest;
 import io.dr4j.backup.internal.Pruner;
 import io.dr4j.backup.internal.RepositoryConfig;
@@ -334,6 +335,52 @@ public final class Repository implements AutoCloseable {
      */
     public static void recoverRestore(Path target) {
         RestoreRun.recover(target);
+    }
+
+    // ---------------------------------------------------------------- single files
+
+    /**
+     * The entries of a snapshot at {@code path} and below it (the path itself, if it is a file or
+     * a directory, and everything under it), in path order; {@code ""} or {@code "/"} lists the
+     * whole snapshot. Only the manifest is read.
+     *
+     * @throws SnapshotNotFoundException if there is no such snapshot
+     * @throws PathNotFoundException if nothing is at or under {@code path}
+     */
+    public List<SnapshotEntry> listFiles(SnapshotId id, String path) {
+        checkOpen();
+        Objects.requireNonNull(path, "path");
+        return FileDump.list(load(id), path);
+    }
+
+    /**
+     * Writes one file of a snapshot to {@code out} (not closed), without restoring the rest: its
+     * chunks are fetched in ranged reads of their packs and each is authenticated before its bytes
+     * are written. On a failure the stream holds a correct but incomplete prefix of the file and
+     * this throws; use {@link #dump(SnapshotId, String, Path)} where a failure must leave nothing.
+     *
+     * @throws SnapshotNotFoundException if there is no such snapshot
+     * @throws PathNotFoundException if the snapshot has no file at {@code path}
+     * @throws IllegalArgumentException if {@code path} is a directory
+     * @throws CorruptObjectException if a chunk is missing or fails authentication
+     */
+    public DumpResult dump(SnapshotId id, String path, java.io.OutputStream out) {
+        checkOpen();
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(out, "out");
+        return new FileDump(ctx).dump(load(id), path, out);
+    }
+
+    /**
+     * As {@link #dump(SnapshotId, String, java.io.OutputStream)}, into the file {@code output}:
+     * written to a temporary file beside it, forced to disk and renamed over {@code output} only
+     * when every chunk has been authenticated; a failure leaves {@code output} as it was.
+     */
+    public DumpResult dump(SnapshotId id, String path, Path output) {
+        checkOpen();
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(output, "output");
+        return new FileDump(ctx).dumpTo(load(id), path, output);
     }
 
     // ---------------------------------------------------------------- verify and diff
