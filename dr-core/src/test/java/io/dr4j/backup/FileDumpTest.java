@@ -81,8 +81,9 @@ class FileDumpTest {
             assertThat(r.bytes()).isEqualTo(shard3.length);
             long read = store.rangedReads().stream().filter(x -> packs.contains(x.key())).mapToLong(RecordingBlobStore.Read::length).sum();
             assertThat(read).isEqualTo(r.storedBytesRead());
-            // the shard's own blobs and their seal overhead, not the 11 MiB of packs
-            assertThat(read).isLessThan(shard3.length + (64 << 10)).isLessThan(packBytes * 2 / 3);
+            // the shard's own blobs, their seal overhead and small gaps (other files' chunks interleave
+            // with it in the packs), not the 11 MiB of packs
+            assertThat(read).isLessThan(shard3.length + shard3.length / 4).isLessThan(packBytes * 2 / 3);
             assertThat(store.wholeReads()).noneMatch(packs::contains);
 
             Path file = tmp.resolve("out/model-1.safetensors");
