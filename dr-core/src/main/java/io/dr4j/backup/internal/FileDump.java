@@ -150,7 +150,13 @@ public final class FileDump {
             List<java.util.concurrent.CompletableFuture<Void>> reading = new ArrayList<>();
             for (Range r : ranges) {
                 int p = position;
-                byte[] plain = plains.take(pipeline::stopped);
+                byte[] plain;
+                try {
+                    plain = plains.take(pipeline::stopped);
+                } catch (RuntimeException e) {
+                    pipeline.fail(e); // a range failed meanwhile: that first failure is what awaitAll throws
+                    break;
+                }
                 reading.add(java.util.concurrent.CompletableFuture.runAsync(() -> {
                     try {
                         if (!pipeline.stopped()) {

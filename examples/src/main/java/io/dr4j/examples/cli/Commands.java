@@ -451,6 +451,10 @@ final class Commands {
         @Option(names = "--verify-data", description = "Also read every chunk before restoring (names all bad objects up front).")
         boolean verifyData;
 
+        @Option(names = "--verify-subset", paramLabel = "n/t|p%", description = "With --verify-data, read only slice n of t "
+                + "of the packs, or a random p% of them (see verify --subset).")
+        String verifySubset;
+
         @Option(names = "--report", paramLabel = "FILE", description = "Also write the JSON report to FILE.")
         Path reportFile;
 
@@ -465,6 +469,12 @@ final class Commands {
                 }
                 if (verifyData) {
                     b.verifyBeforeRestore(VerifyLevel.DATA);
+                }
+                if (verifySubset != null) {
+                    if (!verifyData) {
+                        throw new IllegalArgumentException("--verify-subset selects the packs --verify-data reads; give --verify-data too");
+                    }
+                    b.verifySubset(io.dr4j.backup.PackSubset.parse(verifySubset));
                 }
                 DrillRunner runner = b.build();
                 DrillReport report;
