@@ -26,9 +26,11 @@ import java.util.function.UnaryOperator;
  *
  * <p><b>Concurrency.</b> Changes from one {@link Repository} are serialized. Two processes
  * changing slots at the same moment can overwrite each other's change (the store offers no
- * compare-and-swap of an existing object); each re-reads {@code config} after writing and
- * reports a {@link Dr4jException} if its change is not there, so no change is silently lost, and
- * no interleaving leaves a config without a slot. Run key changes from one place at a time.
+ * compare-and-swap of an existing object). Each re-reads {@code config} after writing and
+ * reports a {@link Dr4jException} if its change is not there, which catches an overwrite that
+ * lands before that re-read but not one that lands after it: then one change is lost although
+ * both reported success. No interleaving leaves a config without a slot or with a slot that does
+ * not open. Run key changes from one place at a time, and list the slots afterwards.
  */
 final class KeyRing {
 
