@@ -6,6 +6,7 @@ import io.dr4j.backup.internal.Ceilings;
 import io.dr4j.backup.internal.ChunkId;
 import io.dr4j.backup.internal.Context;
 import io.dr4j.backup.internal.Crypto;
+import io.dr4j.backup.internal.FileDump;
 import io.dr4j.backup.internal.Manifest;
 import io.dr4j.backup.internal.Pruner;
 import io.dr4j.backup.internal.RepositoryConfig;
@@ -92,9 +93,12 @@ public final class Repository implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final RollbackGuard rollback;
     private volatile boolean closed;
+    private final KeyRing.Unlocked unlocked;
 
-    private Repository(BlobStore rawStore, RepositoryConfig config, byte[] master, RepositoryOptions options) {
+    private Repository(BlobStore rawStore, RepositoryConfig config, KeyRing.Unlocked unlocked, RepositoryOptions options) {
         this.rawStore = rawStore;
+        this.unlocked = unlocked;
+        byte[] master = unlocked.master();
         BlobStore limited = options.uploadLimit().isPresent() || options.downloadLimit().isPresent()
                 ? RateLimitedBlobStore.wrap(rawStore, options.uploadLimit(), options.downloadLimit())
                 : rawStore;
@@ -136,11 +140,8 @@ public final class Repository implements AutoCloseable {
         byte[] master = Crypto.randomBytes(Crypto.MASTER_LENGTH);
         RepositoryConfig unsigned = new RepositoryConfig(id, options.clock().instant(), init.chunker(),
                 init.compressionLevel(), init.packSize(), init.tensorCodec(), List.of());
-        byte[] salt = Crypto.randomBytes(16);
-        byte[] kek = key.deriveKeyEncryptionKey(salt, init.kdf());
-        byte[] wrapped = Crypto.wrap(kek, master, unsigned.context());
-        RepositoryConfig config = unsigned.withSlots(List.of(new RepositoryConfig.KeySlot(
-                key.kind() == KeyProvider.Kind.PASSWORD ? "password" : "raw", init.kdf(), salt, wrapped)));
+        RepositoryConfig config = unsigned.withSlots(List.of(KeyRing.newSlot(unsigned, key, master, init.kdf(), "",
+                options.clock().instant(), HexFormat.of().formatHex(Crypto.randomBytes(4)))));
         try {
             store.putIfAbsent(CONFIG, config.toJson());
         } catch (FileAlreadyExistsException e) {
@@ -148,7 +149,7 @@ public final class Repository implements AutoCloseable {
         } catch (IOException e) {
             throw new Dr4jException("cannot create a repository in " + store.name() + ": " + e.getMessage(), e);
         }
-        return new Repository(store, config, master, options);
+        return new Repository(store, config, new KeyRing.Unlocked(master, config.slots().get(0).id(), init.kdf()), options);
     }
 
     /** Opens a repository with default run-time settings. */
@@ -176,24 +177,16 @@ public final class Repository implements AutoCloseable {
             throw new Dr4jException("cannot read the repository config from " + store.name() + ": " + e.getMessage(), e);
         }
         RepositoryConfig config = RepositoryConfig.fromJson(json, store.name() + ": config", options.readerLimits());
-        String kind = key.kind() == KeyProvider.Kind.PASSWORD ? "password" : "raw";
-        boolean anySlot = false;
-        for (RepositoryConfig.KeySlot slot : config.slots()) {
-            if (!slot.kind().equals(kind)) {
-                continue;
-            }
-            anySlot = true;
-            byte[] kek = key.deriveKeyEncryptionKey(slot.salt(), slot.kdf());
-            byte[] master = Crypto.unwrap(kek, slot.wrapped(), config.context());
-            if (master != null && master.length == Crypto.MASTER_LENGTH) {
-                return new Repository(store, config, master, options);
-            }
+        Optional<KeyRing.Unlocked> unlocked = KeyRing.unlock(config, key);
+        if (unlocked.isPresent()) {
+            return new Repository(store, config, unlocked.get(), options);
         }
-        if (!anySlot) {
+        String kind = key.kind();
+        if (!KeyRing.hasKind(config, kind)) {
             throw new WrongKeyException("the repository in " + store.name() + " has no " + kind
                     + " key slot; open it with the kind of key it was created with");
         }
-        throw new WrongKeyException("wrong " + (kind.equals("raw") ? "key" : "password") + " for the repository in "
+        throw new WrongKeyException("wrong " + (kind.equals(KeyProvider.PASSWORD) ? "password" : "key") + " for the repository in "
                 + store.name() + " (or its config was tampered with)");
     }
 
@@ -378,6 +371,52 @@ public final class Repository implements AutoCloseable {
         RestoreRun.recover(target);
     }
 
+    // ---------------------------------------------------------------- single files
+
+    /**
+     * The entries of a snapshot at {@code path} and below it (the path itself, if it is a file or
+     * a directory, and everything under it), in path order; {@code ""} or {@code "/"} lists the
+     * whole snapshot. Only the manifest is read.
+     *
+     * @throws SnapshotNotFoundException if there is no such snapshot
+     * @throws PathNotFoundException if nothing is at or under {@code path}
+     */
+    public List<SnapshotEntry> listFiles(SnapshotId id, String path) {
+        checkOpen();
+        Objects.requireNonNull(path, "path");
+        return FileDump.list(load(id), path);
+    }
+
+    /**
+     * Writes one file of a snapshot to {@code out} (not closed), without restoring the rest: its
+     * chunks are fetched in ranged reads of their packs and each is authenticated before its bytes
+     * are written. On a failure the stream holds a correct but incomplete prefix of the file and
+     * this throws; use {@link #dump(SnapshotId, String, Path)} where a failure must leave nothing.
+     *
+     * @throws SnapshotNotFoundException if there is no such snapshot
+     * @throws PathNotFoundException if the snapshot has no file at {@code path}
+     * @throws IllegalArgumentException if {@code path} is a directory
+     * @throws CorruptObjectException if a chunk is missing or fails authentication
+     */
+    public DumpResult dump(SnapshotId id, String path, java.io.OutputStream out) {
+        checkOpen();
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(out, "out");
+        return new FileDump(ctx).dump(load(id), path, out);
+    }
+
+    /**
+     * As {@link #dump(SnapshotId, String, java.io.OutputStream)}, into the file {@code output}:
+     * written to a temporary file beside it, forced to disk and renamed over {@code output} only
+     * when every chunk has been authenticated; a failure leaves {@code output} as it was.
+     */
+    public DumpResult dump(SnapshotId id, String path, Path output) {
+        checkOpen();
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(output, "output");
+        return new FileDump(ctx).dumpTo(load(id), path, output);
+    }
+
     // ---------------------------------------------------------------- verify and diff
 
     /**
@@ -390,6 +429,16 @@ public final class Repository implements AutoCloseable {
      */
     public VerifyReport verify(SnapshotId id, VerifyLevel level) {
         return verify(id, level, new CancellationToken());
+    }
+
+    /**
+     * As {@link #verify(SnapshotId, VerifyLevel)}, with a level, a {@link PackSubset} of the packs
+     * to read at {@link VerifyLevel#DATA} (metadata is always checked in full) and cancellation.
+     * The report says how many packs and stored bytes were read, of how many.
+     */
+    public VerifyReport verify(SnapshotId id, VerifyOptions options) {
+        checkOpen();
+        return new Verifier(ctx, options.cancellation()).verify(load(id), options.level(), options.subset());
     }
 
     /** As {@link #verify(SnapshotId, VerifyLevel)}, cancellable. */
@@ -522,6 +571,112 @@ public final class Repository implements AutoCloseable {
         } catch (IOException e) {
             throw new Dr4jException("unlocking " + rawStore.name() + " failed: " + e.getMessage(), e);
         }
+    }
+
+    // ---------------------------------------------------------------- key slots
+
+    /**
+     * The repository's key slots, in the order opening tries them, read afresh from {@code config}.
+     * A slot change does not re-encrypt anything: see {@link #addKey}.
+     */
+    public List<KeySlot> keySlots() {
+        checkOpen();
+        return KeyRing.read(ctx.store()).slots().stream().map(s -> KeyRing.describe(s, unlocked.slotId())).toList();
+    }
+
+    /** As {@link #addKey(KeyProvider, String, KdfParameters)}, with the KDF settings of the slot this repository was opened with. */
+    public KeySlot addKey(KeyProvider key, String label) {
+        return addKey(key, label, unlocked.kdf());
+    }
+
+    /**
+     * Adds a key slot: the master key wrapped once more under {@code key} (one atomic rewrite of
+     * {@code config}; see FORMAT.md §Config). The master key does not change, so nothing else is
+     * rewritten, and whoever could open the repository before still can: removing a slot later
+     * revokes a key, not what a holder of it already read. Rotating the master key means copying
+     * the snapshots into a new repository.
+     *
+     * @param label a free-form label shown by {@link #keySlots()} (at most 200 characters; stored unauthenticated)
+     * @param kdf Argon2id settings for a password slot (ignored by other providers)
+     * @throws IllegalArgumentException if the provider's kind or the label is not acceptable
+     * @throws Dr4jException if writing fails or a concurrent key change overwrote this one
+     */
+    public synchronized KeySlot addKey(KeyProvider key, String label, KdfParameters kdf) {
+        checkOpen();
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(label, "label");
+        Objects.requireNonNull(kdf, "kdf");
+        RepositoryConfig current = KeyRing.read(ctx.store());
+        RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), key, unlocked.master(), kdf, label,
+                ctx.options().clock().instant(), KeyRing.newId(current));
+        KeyRing.update(ctx.store(), ctx.config(), slots -> {
+            slots.add(slot);
+            return slots;
+        });
+        return KeyRing.describe(slot, unlocked.slotId());
+    }
+
+    /**
+     * Removes a key slot: that key no longer opens the repository.
+     *
+     * @throws IllegalArgumentException if there is no such slot, it is the last one, or it is the
+     *         slot this repository was opened with (open with another key to remove it)
+     * @throws Dr4jException if writing fails or a concurrent key change overwrote this one
+     */
+    public synchronized void removeKey(String slotId) {
+        checkOpen();
+        Objects.requireNonNull(slotId, "slotId");
+        if (slotId.equals(unlocked.slotId())) {
+            throw new IllegalArgumentException("key slot " + slotId + " is the one this repository was opened with; open it"
+                    + " with another key to remove this one");
+        }
+        KeyRing.update(ctx.store(), ctx.config(), slots -> {
+            if (slots.stream().noneMatch(s -> s.id().equals(slotId))) {
+                throw new IllegalArgumentException("no key slot " + slotId + " in " + rawStore.name() + " (see the key slot list)");
+            }
+            if (slots.size() == 1) {
+                throw new IllegalArgumentException("key slot " + slotId + " is the repository's only one; add another before"
+                        + " removing it");
+            }
+            slots.removeIf(s -> s.id().equals(slotId));
+            return slots;
+        });
+    }
+
+    /**
+     * Replaces the key of the slot that {@code current} opens with {@code replacement} (a password
+     * change; also a change of kind), keeping the slot's id and label. The same caveats as
+     * {@link #addKey} apply: the master key is unchanged.
+     *
+     * @throws WrongKeyException if {@code current} opens no slot of this repository
+     * @throws Dr4jException if writing fails or a concurrent key change overwrote this one
+     */
+    public synchronized KeySlot changeKey(KeyProvider current, KeyProvider replacement) {
+        checkOpen();
+        Objects.requireNonNull(current, "current");
+        Objects.requireNonNull(replacement, "replacement");
+        RepositoryConfig stored = KeyRing.read(ctx.store());
+        KeyRing.Unlocked old = KeyRing.unlock(stored, current).filter(u -> java.security.MessageDigest.isEqual(u.master(),
+                unlocked.master())).orElseThrow(() -> new WrongKeyException("the current " + (current.kind().equals(
+                        KeyProvider.PASSWORD) ? "password" : "key") + " does not open any key slot of the repository in "
+                        + rawStore.name() + "; nothing was changed"));
+        RepositoryConfig.KeySlot before = stored.slots().stream().filter(s -> s.id().equals(old.slotId())).findFirst().orElseThrow();
+        RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), replacement, unlocked.master(), old.kdf(), before.label(),
+                ctx.options().clock().instant(), before.id());
+        KeyRing.update(ctx.store(), ctx.config(), slots -> {
+            int at = -1;
+            for (int i = 0; i < slots.size(); i++) {
+                if (slots.get(i).id().equals(before.id())) {
+                    at = i;
+                }
+            }
+            if (at < 0) {
+                throw new Dr4jException("key slot " + before.id() + " was removed meanwhile; nothing was changed");
+            }
+            slots.set(at, slot);
+            return slots;
+        });
+        return KeyRing.describe(slot, unlocked.slotId());
     }
 
     /** Releases the repository's threads. Running operations fail; the store is not closed. Idempotent. */

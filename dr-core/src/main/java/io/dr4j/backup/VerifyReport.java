@@ -10,12 +10,24 @@ import java.util.List;
  * @param chunksChecked distinct chunks checked
  * @param bytesChecked plaintext bytes read and authenticated (0 at {@link VerifyLevel#METADATA})
  * @param problems what is wrong, one entry per bad object; empty when the snapshot is intact
+ * @param subset which packs were to be read ({@link PackSubset#ALL} unless a subset was asked for)
+ * @param packsRead packs whose needed blobs were read (0 at {@link VerifyLevel#METADATA})
+ * @param packsTotal packs the snapshot needs (that exist)
+ * @param storedBytesRead stored (sealed) bytes read from packs
+ * @param storedBytesTotal stored bytes of all the blobs the snapshot needs: what a full data check reads
  */
 public record VerifyReport(SnapshotId snapshot, VerifyLevel level, long chunksChecked, long bytesChecked,
-        List<Problem> problems) {
+        List<Problem> problems, PackSubset subset, long packsRead, long packsTotal, long storedBytesRead,
+        long storedBytesTotal) {
 
     public VerifyReport {
         problems = List.copyOf(problems);
+        java.util.Objects.requireNonNull(subset, "subset");
+    }
+
+    /** A report of a check of every pack, without pack counts. */
+    public VerifyReport(SnapshotId snapshot, VerifyLevel level, long chunksChecked, long bytesChecked, List<Problem> problems) {
+        this(snapshot, level, chunksChecked, bytesChecked, problems, PackSubset.ALL, 0, 0, 0, 0);
     }
 
     /**

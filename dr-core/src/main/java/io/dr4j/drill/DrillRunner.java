@@ -85,6 +85,7 @@ public final class DrillRunner {
     private final SpaceProbe spaceProbe;
     private final Clock clock;
     private final Optional<VerifyLevel> verifyBeforeRestore;
+    private final io.dr4j.backup.PackSubset verifySubset;
     private final List<Consumer<DrillReport>> listeners;
     private final Optional<MeterRegistry> registry;
     private final AtomicBoolean running = new AtomicBoolean();
@@ -101,6 +102,7 @@ public final class DrillRunner {
         this.spaceProbe = b.spaceProbe;
         this.clock = b.clock;
         this.verifyBeforeRestore = b.verifyBeforeRestore;
+        this.verifySubset = b.verifySubset;
         this.listeners = List.copyOf(b.listeners);
         this.registry = b.registry;
     }
@@ -280,7 +282,7 @@ public final class DrillRunner {
                 if (!hasRoom()) {
                     return;
                 }
-                if (verifyBeforeRestore.isPresent() && !verify(repo, verifyBeforeRestore.get())) {
+                if (verifyBeforeRestore.isPresent() && !verify(repo, verifyBeforeRestore.get(), verifySubset)) {
                     return;
                 }
                 Path restored = drillDir.resolve("checkpoint");
@@ -338,9 +340,14 @@ public final class DrillRunner {
         }
 
         private boolean verify(Repository repo, VerifyLevel level) {
+            return verify(repo, level, io.dr4j.backup.PackSubset.ALL);
+        }
+
+        private boolean verify(Repository repo, VerifyLevel level, io.dr4j.backup.PackSubset subset) {
             Instant t0 = clock.instant();
             try {
-                VerifyReport report = repo.verify(snapshot.id(), level);
+                VerifyReport report = repo.verify(snapshot.id(), io.dr4j.backup.VerifyOptions.builder().level(level)
+                        .subset(subset).build());
                 chunksVerified = report.chunksChecked();
                 bytesVerified = report.bytesChecked();
                 for (VerifyReport.Problem p : report.problems()) {
@@ -455,6 +462,7 @@ public final class DrillRunner {
         private SpaceProbe spaceProbe = SpaceProbe.FILE_SYSTEM;
         private Clock clock = Clock.systemUTC();
         private Optional<VerifyLevel> verifyBeforeRestore = Optional.empty();
+        private io.dr4j.backup.PackSubset verifySubset = io.dr4j.backup.PackSubset.ALL;
         private final List<Consumer<DrillReport>> listeners = new ArrayList<>();
         private Optional<MeterRegistry> registry = Optional.empty();
 
@@ -514,6 +522,17 @@ public final class DrillRunner {
          */
         public Builder verifyBeforeRestore(VerifyLevel level) {
             this.verifyBeforeRestore = Optional.of(Objects.requireNonNull(level, "level"));
+            return this;
+        }
+
+        /**
+         * The packs a {@link VerifyLevel#DATA} pass of {@link #verifyBeforeRestore} reads (default
+         * {@link io.dr4j.backup.PackSubset#ALL}): with {@code PackSubset.slice(n, t)} a daily drill
+         * reads every pack of a snapshot once in {@code t} days before it restores. The pass that
+         * names the bad objects after a failed restore always reads every pack.
+         */
+        public Builder verifySubset(io.dr4j.backup.PackSubset subset) {
+            this.verifySubset = Objects.requireNonNull(subset, "subset");
             return this;
         }
 

@@ -13,7 +13,15 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 
 /**
  * The repository's {@code config} object (FORMAT.md §Config): format name and version, id,
@@ -29,8 +37,42 @@ public final class RepositoryConfig {
     public static final int VERSION = 2;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** A key slot: how to derive its key-encryption key, and the master key wrapped by it. */
-    public record KeySlot(String kind, KdfParameters kdf, byte[] salt, byte[] wrapped) {
+    private static final Pattern SLOT_ID = Pattern.compile("[0-9a-f]{8}");
+    private static final Pattern KIND = Pattern.compile("[a-z][a-z0-9._:-]{0,63}");
+
+    /**
+     * A key slot: how to recover its key-encryption key, and the master key wrapped by it.
+     *
+     * @param storedId the slot's id as stored (8 hex digits), or null for a slot written before slots had ids
+     * @param kind {@code password}, {@code raw} or an application's provider kind
+     * @param label a free-form label ({@code ""} for none); informational, not authenticated
+     * @param created when the slot was written, or null if not recorded; informational, not authenticated
+     * @param kdf the Argon2id settings of a password slot, else null
+     * @param parameters what the provider needs to recover the KEK (a password slot: {@code salt} in base64)
+     * @param wrapped the sealed master key
+     */
+    public record KeySlot(String storedId, String kind, String label, Instant created, KdfParameters kdf,
+            Map<String, String> parameters, byte[] wrapped) {
+        public KeySlot {
+            parameters = Map.copyOf(parameters);
+        }
+
+        /** The slot's id: as stored, or for a slot without one, the first 8 hex digits of SHA-256(wrapped) (stable while the slot is). */
+        public String id() {
+            if (storedId != null) {
+                return storedId;
+            }
+            try {
+                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(wrapped), 0, 4);
+            } catch (NoSuchAlgorithmException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** Whether {@code kind} is well formed (FORMAT.md §Config). */
+        public static boolean validKind(String kind) {
+            return kind != null && KIND.matcher(kind).matches();
+        }
     }
 
     private final String id;
@@ -123,13 +165,25 @@ public final class RepositoryConfig {
         for (KeySlot slot : slots) {
             ObjectNode k = keys.addObject();
             k.put("kind", slot.kind());
+            if (slot.storedId() != null) {
+                k.put("id", slot.storedId());
+            }
+            if (!slot.label().isEmpty()) {
+                k.put("label", slot.label());
+            }
+            if (slot.created() != null) {
+                k.put("created", slot.created().toString());
+            }
             if (slot.kind().equals("password")) {
                 ObjectNode kdf = k.putObject("kdf");
                 kdf.put("algorithm", "argon2id");
                 kdf.put("memoryKiB", slot.kdf().memoryKiB());
                 kdf.put("iterations", slot.kdf().iterations());
                 kdf.put("parallelism", slot.kdf().parallelism());
-                k.put("salt", Base64.getEncoder().encodeToString(slot.salt()));
+                k.put("salt", slot.parameters().get("salt"));
+            } else if (!slot.kind().equals("raw")) {
+                ObjectNode params = k.putObject("params");
+                new java.util.TreeMap<>(slot.parameters()).forEach(params::put);
             }
             k.put("wrapped", Base64.getEncoder().encodeToString(slot.wrapped()));
         }
@@ -207,10 +261,20 @@ public final class RepositoryConfig {
                 throw Ceilings.refused(where, "number of key slots", keys.size(), limits.maxKeySlots(), "maxKeySlots");
             }
             List<KeySlot> slots = new ArrayList<>();
+            Set<String> ids = new HashSet<>();
             for (JsonNode k : keys) {
                 String kind = k.get("kind").asText();
+                if (!KeySlot.validKind(kind)) {
+                    throw new UnsupportedFormatException(where + ": key slot kind '" + kind + "' is not well formed");
+                }
+                String id = k.hasNonNull("id") ? k.get("id").asText() : null;
+                if (id != null && !SLOT_ID.matcher(id).matches()) {
+                    throw new UnsupportedFormatException(where + ": key slot id '" + id + "' is not 8 hex digits");
+                }
+                String label = k.path("label").asText("");
+                Instant slotCreated = k.hasNonNull("created") ? Instant.parse(k.get("created").asText()) : null;
                 KdfParameters kdf = null;
-                byte[] salt = new byte[0];
+                Map<String, String> params = new LinkedHashMap<>();
                 if (kind.equals("password")) {
                     JsonNode p = k.get("kdf");
                     if (!"argon2id".equals(p.path("algorithm").asText())) {
@@ -218,18 +282,33 @@ public final class RepositoryConfig {
                     }
                     long memory = p.get("memoryKiB").asLong();
                     long iterations = p.get("iterations").asLong();
-                    String slot = "key slot " + (slots.size() + 1);
+                    String slotName = "key slot " + (slots.size() + 1);
                     if (memory > limits.maxKdfMemoryKiB()) {
-                        throw Ceilings.refused(where, slot + " kdf.memoryKiB", memory, limits.maxKdfMemoryKiB(), "maxKdfMemoryKiB");
+                        throw Ceilings.refused(where, slotName + " kdf.memoryKiB", memory, limits.maxKdfMemoryKiB(),
+                                "maxKdfMemoryKiB");
                     }
                     if (iterations > limits.maxKdfIterations()) {
-                        throw Ceilings.refused(where, slot + " kdf.iterations", iterations, limits.maxKdfIterations(),
+                        throw Ceilings.refused(where, slotName + " kdf.iterations", iterations, limits.maxKdfIterations(),
                                 "maxKdfIterations");
                     }
                     kdf = new KdfParameters((int) memory, (int) iterations, p.get("parallelism").asInt());
-                    salt = Base64.getDecoder().decode(k.get("salt").asText());
+                    String salt = k.get("salt").asText();
+                    if (Base64.getDecoder().decode(salt).length != 16) {
+                        throw new UnsupportedFormatException(where + ": a password key slot's salt must be 16 bytes");
+                    }
+                    params.put("salt", salt);
+                } else if (!kind.equals("raw") && k.has("params")) {
+                    k.get("params").fields().forEachRemaining(f -> params.put(f.getKey(), f.getValue().asText()));
                 }
-                slots.add(new KeySlot(kind, kdf, salt, Base64.getDecoder().decode(k.get("wrapped").asText())));
+                KeySlot slot = new KeySlot(id, kind, label, slotCreated, kdf, params,
+                        Base64.getDecoder().decode(k.get("wrapped").asText()));
+                if (!ids.add(slot.id())) {
+                    throw new UnsupportedFormatException(where + ": two key slots have the id " + slot.id());
+                }
+                slots.add(slot);
+            }
+            if (slots.isEmpty()) {
+                throw new UnsupportedFormatException(where + ": config has no key slot");
             }
             return new RepositoryConfig(root.get("id").asText(), Instant.parse(root.get("created").asText()), chunker,
                     z.get("level").asInt(), packSize, tensorCodec, slots);

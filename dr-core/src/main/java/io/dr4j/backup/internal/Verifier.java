@@ -3,6 +3,7 @@ package io.dr4j.backup.internal;
 import io.dr4j.Dr4jException;
 import io.dr4j.backup.CancellationToken;
 import io.dr4j.backup.CorruptObjectException;
+import io.dr4j.backup.PackSubset;
 import io.dr4j.backup.VerifyLevel;
 import io.dr4j.backup.VerifyReport;
 import io.dr4j.storage.BlobInfo;
@@ -45,6 +46,11 @@ public final class Verifier {
     }
 
     public VerifyReport verify(Manifest manifest, VerifyLevel level) {
+        return verify(manifest, level, PackSubset.ALL);
+    }
+
+    /** As {@link #verify(Manifest, VerifyLevel)}, reading at {@link VerifyLevel#DATA} only the packs {@code subset} selects. */
+    public VerifyReport verify(Manifest manifest, VerifyLevel level, PackSubset subset) {
         RepositoryIndex index;
         try {
             index = RepositoryIndex.load(ctx);
@@ -93,7 +99,25 @@ public final class Verifier {
             }
         }
         AtomicLong bytes = new AtomicLong();
+        AtomicLong storedRead = new AtomicLong();
+        long storedTotal = 0;
+        for (List<Needed> blobs : byPack.values()) {
+            for (Needed n : blobs) {
+                storedTotal += n.length();
+            }
+        }
+        long packsTotal = byPack.size();
+        long packsRead = 0;
+        if (level == VerifyLevel.DATA && !subset.isAll()) {
+            List<Integer> packs = new ArrayList<>(byPack.keySet());
+            Set<Integer> chosen = new java.util.HashSet<>();
+            for (int i : subset.select(packs.stream().map(index.chunks::packId).toList())) {
+                chosen.add(packs.get(i));
+            }
+            byPack.keySet().retainAll(chosen);
+        }
         if (level == VerifyLevel.DATA) {
+            packsRead = byPack.size();
             Pipeline pipeline = new Pipeline(Long.MAX_VALUE, token, "verify of snapshot " + manifest.snapshot().id().shortId());
             BufferPool rangePool = new BufferPool(ctx.packBufferSize(), RestoreRun.rangeBuffers(ctx));
             BufferPool plainPool = new BufferPool(ctx.chunkBufferSize(), rangePool.capacity());
@@ -105,6 +129,7 @@ public final class Verifier {
                     try {
                         pipeline.checkRunning();
                         verifyPack(index, pack.getKey(), pack.getValue(), buffer, plain, problems, bytes);
+                        pack.getValue().forEach(n -> storedRead.addAndGet(n.length()));
                     } finally {
                         plainPool.give(plain);
                         rangePool.give(buffer);
@@ -119,7 +144,8 @@ public final class Verifier {
         }
         List<VerifyReport.Problem> sorted = new ArrayList<>(problems);
         sorted.sort(Comparator.comparing(VerifyReport.Problem::object));
-        return new VerifyReport(manifest.snapshot().id(), level, lengths.size(), bytes.get(), sorted);
+        return new VerifyReport(manifest.snapshot().id(), level, lengths.size(), bytes.get(), sorted,
+                level == VerifyLevel.DATA ? subset : PackSubset.ALL, packsRead, packsTotal, storedRead.get(), storedTotal);
     }
 
     /** Reads every needed blob of one pack (one range per buffer-full), then the pack's header. */

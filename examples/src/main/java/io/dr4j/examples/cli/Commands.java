@@ -212,9 +212,17 @@ final class Commands {
         @Option(names = "--data", description = "Read, authenticate and hash every chunk (slow; reads the whole repository).")
         boolean data;
 
+        @Option(names = "--subset", paramLabel = "n/t|p%", description = "With --data, read only slice n of t of the packs "
+                + "(t runs with n = 1..t read each once) or a random p% of them.")
+        String subset;
+
         @Override
         public Integer call() throws Exception {
             VerifyLevel level = data ? VerifyLevel.DATA : VerifyLevel.METADATA;
+            if (subset != null && !data) {
+                throw new IllegalArgumentException("--subset selects the packs --data reads; give --data too");
+            }
+            io.dr4j.backup.PackSubset packs = subset == null ? io.dr4j.backup.PackSubset.ALL : io.dr4j.backup.PackSubset.parse(subset);
             try (BlobStore store = openStore(false); Repository repo = openRepository(store)) {
                 List<SnapshotId> ids = snapshots.isEmpty()
                         ? repo.snapshots().stream().map(Snapshot::id).toList()
@@ -222,7 +230,7 @@ final class Commands {
                 List<Map<String, Object>> results = new ArrayList<>();
                 boolean ok = true;
                 for (SnapshotId id : ids) {
-                    VerifyReport r = repo.verify(id, level);
+                    VerifyReport r = repo.verify(id, io.dr4j.backup.VerifyOptions.builder().level(level).subset(packs).build());
                     ok &= r.ok();
                     Map<String, Object> m = new LinkedHashMap<>();
                     m.put("snapshot", id.value());
@@ -230,12 +238,21 @@ final class Commands {
                     m.put("ok", r.ok());
                     m.put("chunksChecked", r.chunksChecked());
                     m.put("bytesChecked", r.bytesChecked());
+                    if (data) {
+                        m.put("subset", r.subset().toString());
+                        m.put("packsRead", r.packsRead());
+                        m.put("packsTotal", r.packsTotal());
+                        m.put("storedBytesRead", r.storedBytesRead());
+                        m.put("storedBytesTotal", r.storedBytesTotal());
+                    }
                     m.put("problems", r.problems().stream().map(p -> Map.of("object", p.object(), "reason", p.reason(),
                             "affectedFiles", p.affectedFiles())).toList());
                     results.add(m);
                     if (!json) {
                         root.out.printf("%s %s: %d chunks%s%s%n", id, r.ok() ? "ok" : "DAMAGED", r.chunksChecked(),
-                                data ? ", " + Units.bytes(r.bytesChecked()) + " read" : "",
+                                data ? ", " + Units.bytes(r.bytesChecked()) + " read (" + r.packsRead() + " of " + r.packsTotal()
+                                        + " packs, " + Units.bytes(r.storedBytesRead()) + " of " + Units.bytes(r.storedBytesTotal())
+                                        + (packs.isAll() ? "" : ", subset " + r.subset()) + ")" : "",
                                 r.ok() ? "" : ", " + r.problems().size() + " problems");
                         for (VerifyReport.Problem p : r.problems()) {
                             root.out.println("  " + p.object() + ": " + p.reason() + " (files: " + String.join(", ", p.affectedFiles()) + ")");
@@ -452,6 +469,10 @@ final class Commands {
         @Option(names = "--verify-data", description = "Also read every chunk before restoring (names all bad objects up front).")
         boolean verifyData;
 
+        @Option(names = "--verify-subset", paramLabel = "n/t|p%", description = "With --verify-data, read only slice n of t "
+                + "of the packs, or a random p% of them (see verify --subset).")
+        String verifySubset;
+
         @Option(names = "--report", paramLabel = "FILE", description = "Also write the JSON report to FILE.")
         Path reportFile;
 
@@ -466,6 +487,12 @@ final class Commands {
                 }
                 if (verifyData) {
                     b.verifyBeforeRestore(VerifyLevel.DATA);
+                }
+                if (verifySubset != null) {
+                    if (!verifyData) {
+                        throw new IllegalArgumentException("--verify-subset selects the packs --verify-data reads; give --verify-data too");
+                    }
+                    b.verifySubset(io.dr4j.backup.PackSubset.parse(verifySubset));
                 }
                 DrillRunner runner = b.build();
                 DrillReport report;

@@ -15,7 +15,7 @@ public final class ExitCode {
     public static final int CHECK_FAILED = 3;
     /** The key or password does not open the repository. */
     public static final int WRONG_KEY = 4;
-    /** No repository at that URI, or no such snapshot. */
+    /** No repository at that URI, no such snapshot, or no such path in the snapshot ({@code ls}, {@code dump}). */
     public static final int NOT_FOUND = 5;
     /** The repository is locked by another process (a prune, or a backup when pruning). */
     public static final int LOCKED = 6;
