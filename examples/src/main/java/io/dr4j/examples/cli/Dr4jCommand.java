@@ -29,7 +29,7 @@ import picocli.CommandLine.Command;
         description = "Back up, verify, restore and drill model checkpoints in local, S3, Azure and replicated repositories.",
         subcommands = {Commands.Init.class, Commands.Backup.class, Commands.Restore.class, Commands.Verify.class,
             Commands.Snapshots.class, Commands.Diff.class, Commands.Forget.class, Commands.Prune.class,
-            Commands.Drill.class, Commands.Repair.class},
+            Commands.Drill.class, Commands.Repair.class, CopyCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success (and for verify/drill: the check passed)", "  1  failure (store, I/O, unexpected error)",
             "  2  usage error (options, URI, duration, missing key)", "  3  check failed (verify problems, drill failed, "
