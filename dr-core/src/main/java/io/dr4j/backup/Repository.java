@@ -5,6 +5,7 @@ import io.dr4j.backup.internal.BackupRun;
 import io.dr4j.backup.internal.Ceilings;
 import io.dr4j.backup.internal.ChunkId;
 import io.dr4j.backup.internal.Context;
+import io.dr4j.backup.internal.Copier;
 import io.dr4j.backup.internal.Crypto;
 import io.dr4j.backup.internal.FileDump;
 import io.dr4j.backup.internal.Manifest;
@@ -677,6 +678,98 @@ public final class Repository implements AutoCloseable {
             return slots;
         });
         return KeyRing.describe(slot, unlocked.slotId());
+    }
+
+    // ---------------------------------------------------------------- copy
+
+    /**
+     * Copies the snapshots matching {@code filter} into {@code destination}; see
+     * {@link #copyTo(Repository, List, CopyOptions)}.
+     *
+     * @throws SnapshotNotFoundException if no snapshot matches
+     */
+    public CopyResult copyTo(Repository destination, SnapshotFilter filter, CopyOptions options) {
+        checkOpen();
+        Objects.requireNonNull(filter, "filter");
+        List<SnapshotId> ids = snapshots(filter).stream().map(Snapshot::id).toList();
+        if (ids.isEmpty()) {
+            throw new SnapshotNotFoundException("no snapshot" + (filter.equals(SnapshotFilter.ALL) ? "" : " matching " + filter)
+                    + " in " + rawStore.name() + "; nothing was copied");
+        }
+        return copyTo(destination, ids, options);
+    }
+
+    /**
+     * Copies snapshots into another repository, which has its own keys and may live in another
+     * store (local to S3, S3 to Azure): the way to seed or refresh a DR site, and to rotate the
+     * master key (copy into a fresh repository). Each copied snapshot keeps its id; one the
+     * destination already holds is skipped. Incremental: a chunk an earlier copy from this
+     * repository stored is neither read nor written again; other chunks are read by pack (ranged
+     * reads), authenticated, named and sealed under the destination's key and its codec settings
+     * ({@link io.dr4j.backup.internal.Copier}), and stored only if the destination lacks them.
+     * Writes go packs, index files, then manifests: a copy that fails, is cancelled or killed
+     * leaves the destination valid, and the next copy resumes where it stopped. Takes a shared
+     * lock on both repositories, as a backup does.
+     *
+     * @param snapshots the snapshots to copy, in any order
+     * @throws IllegalArgumentException if {@code destination} is this repository (same id)
+     * @throws SnapshotNotFoundException if {@code snapshots} is empty or names a snapshot that does not exist
+     * @throws RepositoryLockedException if a prune holds either repository
+     * @throws CorruptObjectException if a source chunk is missing or fails authentication
+     * @throws OperationCancelledException if cancelled or interrupted
+     */
+    public CopyResult copyTo(Repository destination, List<SnapshotId> snapshots, CopyOptions options) {
+        checkOpen();
+        Objects.requireNonNull(destination, "destination");
+        Objects.requireNonNull(options, "options");
+        destination.checkOpen();
+        if (destination.id().equals(id())) {
+            throw new IllegalArgumentException("cannot copy repository " + id() + " into itself (" + destination.rawStore.name()
+                    + " holds the same repository as " + rawStore.name() + "); copy into another repository");
+        }
+        if (snapshots.isEmpty()) {
+            throw new SnapshotNotFoundException("no snapshot selected in " + rawStore.name() + "; nothing was copied");
+        }
+        ChunkerParameters mine = chunkerParameters();
+        if (mine.maxSize() > destination.chunkerParameters().maxSize()) {
+            throw new Dr4jException("cannot copy from " + rawStore.name() + " to " + destination.rawStore.name()
+                    + ": the source's chunks reach " + mine.maxSize() + " bytes, the destination takes at most "
+                    + destination.chunkerParameters().maxSize() + "; create the destination with a maximum chunk size of at least "
+                    + mine.maxSize());
+        }
+        long startNanos = System.nanoTime();
+        String where = "copy to " + destination.rawStore.name();
+        try (LockHandle read = lock(RepositoryLock.Mode.SHARED, where);
+                LockHandle write = destination.lock(RepositoryLock.Mode.SHARED, "copy from " + rawStore.name())) {
+            Set<SnapshotId> present = new HashSet<>(destination.snapshotIds());
+            List<Manifest> toCopy = new ArrayList<>();
+            List<SnapshotId> skipped = new ArrayList<>();
+            for (SnapshotId id : new java.util.LinkedHashSet<>(snapshots)) {
+                if (present.contains(id)) {
+                    skipped.add(id);
+                } else {
+                    toCopy.add(load(id));
+                }
+            }
+            toCopy.sort(Comparator.comparing((Manifest m) -> m.snapshot().time()).thenComparing(m -> m.snapshot().id()));
+            Copier.Result r = new Copier(ctx, destination.ctx, options.cancellation(), options.progress()).run(toCopy);
+            List<SnapshotId> copied = new ArrayList<>();
+            for (Manifest m : r.manifests()) {
+                if (options.cancellation().isCancelled() || Thread.currentThread().isInterrupted()) {
+                    throw new OperationCancelledException(where + " was cancelled; " + copied.size()
+                            + " snapshot(s) were written, the chunks of the others are stored for the next copy");
+                }
+                SnapshotId id = m.snapshot().id();
+                destination.ctx.store().put(snapshotKey(id), destination.ctx.crypto().sealManifest(id.value(), m.toJson()));
+                destination.catalog.remember(m);
+                copied.add(id);
+            }
+            return new CopyResult(copied, skipped, r.chunksCopied(), r.chunksPresent(), r.chunksSkipped(), r.bytesRead(),
+                    r.bytesWritten(), r.storeReads(), r.objectsWritten() + copied.size(),
+                    java.time.Duration.ofNanos(System.nanoTime() - startNanos));
+        } catch (IOException e) {
+            throw new Dr4jException(where + " failed: " + e.getMessage(), e);
+        }
     }
 
     /** Releases the repository's threads. Running operations fail; the store is not closed. Idempotent. */

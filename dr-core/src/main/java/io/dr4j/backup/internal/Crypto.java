@@ -310,6 +310,16 @@ public final class Crypto {
      * @throws CorruptObjectException if the blob is truncated, tampered with or does not match its id
      */
     public int openChunkInto(ChunkId id, byte[] sealed, int offset, int length, int maxSize, byte[] out, String where) {
+        return openChunkInto(id, sealed, offset, length, maxSize, out, where, null);
+    }
+
+    /**
+     * As {@link #openChunkInto(ChunkId, byte[], int, int, int, byte[], String)}; when {@code hint} is
+     * not null, also stores in {@code hint[0]} the dtype and phase a tensor-codec blob was encoded
+     * with (null for a zstd or raw blob), so a copy can re-encode the plaintext the same way.
+     */
+    int openChunkInto(ChunkId id, byte[] sealed, int offset, int length, int maxSize, byte[] out, String where,
+            SafetensorsHeader.CodecHint[] hint) {
         if (length < OVERHEAD) {
             throw new CorruptObjectException(where + ": truncated (" + length + " bytes is shorter than any sealed object)");
         }
@@ -371,6 +381,10 @@ public final class Crypto {
             plainLength = (int) size;
         } else if (tensor) {
             plainLength = decodeTensor(t, target, payloadLength, maxSize, out, where);
+        }
+        if (hint != null) {
+            // the encoding's header gives dtype (byte 1) and phase (byte 4); decodeTensor checked both
+            hint[0] = tensor ? new SafetensorsHeader.CodecHint(TensorCodec.Dtype.ofCode(target[1] & 0xff), target[4] & 0xff) : null;
         }
         Mac mac = macs.get();
         mac.update(out, 0, plainLength);
