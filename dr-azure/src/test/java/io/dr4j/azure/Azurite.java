@@ -16,7 +16,8 @@ import java.util.concurrent.TimeUnit;
  * the test's. Installed by the build ({@code npm ci} in dr-azure); its location comes from the
  * system property {@code dr4j.azurite.home}. A missing install fails loudly: Azure tests are never
  * skipped. Shipped in dr-azure's test-jar: the one Azurite launcher of dr4j's tests (the
- * examples' CLI tests use it too). Not thread-safe: one test drives it.
+ * examples' CLI tests use it too). Not thread-safe: one test drives it, one call at a time (a
+ * kill or restart may come from another of its threads).
  */
 public final class Azurite implements AutoCloseable {
 
@@ -30,7 +31,7 @@ public final class Azurite implements AutoCloseable {
     private final Path location;
     private final Path log;
     private final int port;
-    private Process process;
+    private volatile Process process; // kill and restart may come from a test's other threads, one at a time
 
     private Azurite(Path main, Path location, int port) {
         this.main = main;
@@ -74,12 +75,22 @@ public final class Azurite implements AutoCloseable {
         return process != null && process.isAlive();
     }
 
-    /** Kills the process at once (SIGKILL), as a crash would; data saved before survives. */
+    /**
+     * Kills the process and any children at once (SIGKILL), as a crash would; data saved before
+     * survives. Waits for the exit even if the calling thread is interrupted (a part upload that
+     * fails because of this very kill cancels its sibling parts, one of which may be the caller),
+     * then restores the interrupt: an interrupt must not leave a dead process that
+     * {@link #restart()} refuses to replace.
+     */
     public void kill() throws IOException {
-        if (process != null) {
-            process.destroyForcibly();
-            waitFor(process, Duration.ofSeconds(30));
+        Process p = process;
+        if (p != null) {
             process = null;
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+            if (!waitUninterruptibly(p, Duration.ofSeconds(30))) {
+                throw new IOException("Azurite process " + p.pid() + " did not exit within 30 s of SIGKILL");
+            }
         }
     }
 
@@ -98,7 +109,7 @@ public final class Azurite implements AutoCloseable {
     /** Starts the process again on the same port with the same data. */
     public void restart() throws IOException {
         if (isRunning()) {
-            throw new IllegalStateException("Azurite is still running");
+            throw new IllegalStateException("Azurite (pid " + process.pid() + ") is still running");
         }
         startProcess();
     }
@@ -166,6 +177,24 @@ public final class Azurite implements AutoCloseable {
     private static void waitFor(Process p, Duration timeout) throws IOException {
         if (!waitQuietly(p, timeout)) {
             throw new IOException("Azurite process " + p.pid() + " did not exit within " + timeout);
+        }
+    }
+
+    private static boolean waitUninterruptibly(Process p, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    return p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
