@@ -1,5 +1,10 @@
 package io.dr4j.bench.backup;
 
+import static io.dr4j.bench.BenchFiles.deleteTree;
+import static io.dr4j.bench.BenchFiles.treeHash;
+import static io.dr4j.bench.BenchFiles.treeSize;
+
+import io.dr4j.bench.BenchFiles;
 import io.dr4j.bench.CheckpointWorkload;
 import java.io.IOException;
 import java.io.InputStream;
@@ -107,7 +112,7 @@ public final class BackupSideBySide {
         Map<String, String> resticEnv = Map.of("RESTIC_REPOSITORY", dir.resolve("restic-repo").toString(),
                 "RESTIC_PASSWORD", "side-by-side benchmark");
         if (restic) {
-            run(List.of("restic", "init", "-q"), resticEnv);
+            BenchFiles.run(List.of("restic", "init", "-q"), resticEnv);
             rows.add(timed("restic", "full", total, List.of("restic", "backup", "-q", src.toString()), resticEnv));
         }
         Path repo = dir.resolve("dr4j-repo");
@@ -203,7 +208,7 @@ public final class BackupSideBySide {
     }
 
     private void runDr4j(String... args) throws Exception {
-        run(dr4jCommand(args), Map.of("DR4J_PASSWORD", PASSWORD));
+        BenchFiles.run(dr4jCommand(args), Map.of("DR4J_PASSWORD", PASSWORD));
     }
 
     private static long countFiles(Path root) throws IOException {
@@ -227,9 +232,9 @@ public final class BackupSideBySide {
             full.addAll(List.of("/usr/bin/time", "-f", "%M", "-o", rss.toString()));
         }
         full.addAll(command);
-        run(List.of("sync"), Map.of());
+        BenchFiles.run(List.of("sync"), Map.of());
         long start = System.nanoTime();
-        String out = run(full, env);
+        String out = BenchFiles.run(full, env);
         double seconds = (System.nanoTime() - start) / 1e9;
         long kib = time ? Long.parseLong(Files.readString(rss).trim().lines().reduce((a, b) -> b).orElse("-1").trim()) : -1;
         Files.deleteIfExists(rss);
@@ -239,20 +244,6 @@ public final class BackupSideBySide {
         return new Row(tool, step, seconds, bytes, kib, note);
     }
 
-    private static String run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        String out;
-        try (InputStream in = p.getInputStream()) {
-            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed:\n" + out);
-        }
-        return out;
-    }
-
     private static boolean onPath(String tool) {
         for (String d : System.getenv().getOrDefault("PATH", "").split(":")) {
             if (Files.isExecutable(Path.of(d, tool))) {
@@ -260,30 +251,6 @@ public final class BackupSideBySide {
             }
         }
         return false;
-    }
-
-    private static long treeSize(Path root) throws IOException {
-        try (Stream<Path> walk = Files.walk(root)) {
-            return walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-        }
-    }
-
-    private static String treeHash(Path root) throws Exception {
-        MessageDigest all = MessageDigest.getInstance("SHA-256");
-        List<Path> files;
-        try (Stream<Path> walk = Files.walk(root)) {
-            files = walk.filter(Files::isRegularFile).sorted().toList();
-        }
-        byte[] buf = new byte[1 << 20];
-        for (Path f : files) {
-            all.update(root.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
-            try (InputStream in = Files.newInputStream(f)) {
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    all.update(buf, 0, n);
-                }
-            }
-        }
-        return HexFormat.of().formatHex(all.digest());
     }
 
     private static void copyTree(Path from, Path to) throws IOException {
@@ -300,16 +267,5 @@ public final class BackupSideBySide {
                 return FileVisitResult.CONTINUE;
             }
         });
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }

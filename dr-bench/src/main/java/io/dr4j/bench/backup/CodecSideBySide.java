@@ -1,16 +1,16 @@
 package io.dr4j.bench.backup;
 
+import static io.dr4j.bench.BenchFiles.treeHash;
+import static io.dr4j.bench.BenchFiles.treeSize;
+
 import io.dr4j.bench.BenchFiles;
 import io.dr4j.bench.CheckpointWorkload;
 import io.dr4j.bench.WeightsWorkload;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -113,7 +113,7 @@ public final class CodecSideBySide {
                 BenchFiles.deleteTree(src);
                 BenchFiles.deleteTree(repo);
                 BenchFiles.deleteTree(target);
-                run(List.of("cp", "-r", (w ? weightsV1 : randomV1).toString(), src.toString()), Map.of());
+                BenchFiles.run(List.of("cp", "-r", (w ? weightsV1 : randomV1).toString(), src.toString()), Map.of());
                 List<String> init = new ArrayList<>(List.of("init", "-r", repo.toString()));
                 if (!c.codec()) {
                     init.add("--no-tensor-codec");
@@ -177,9 +177,9 @@ public final class CodecSideBySide {
             List<String> command = new ArrayList<>(List.of("/usr/bin/time", "-f", "%M %U %S", "-o", rssFile.toString(),
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-jar", cli.toString()));
             command.addAll(args);
-            run(List.of("sync"), Map.of());
+            BenchFiles.run(List.of("sync"), Map.of());
             long start = System.nanoTime();
-            run(command, Map.of("DR4J_PASSWORD", PASSWORD));
+            BenchFiles.run(command, Map.of("DR4J_PASSWORD", PASSWORD));
             double s = (System.nanoTime() - start) / 1e9;
             String[] last = Files.readString(rssFile).trim().lines().reduce((a, b) -> b).orElse("-1 0 0").trim().split(" ");
             return new Step(s, Long.parseLong(last[0]), Double.parseDouble(last[1]) + Double.parseDouble(last[2]));
@@ -208,46 +208,5 @@ public final class CodecSideBySide {
             }
         }
         return total;
-    }
-
-    private static String run(List<String> command, Map<String, String> env) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        String out;
-        try (InputStream in = p.getInputStream()) {
-            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        if (p.waitFor() != 0) {
-            throw new IllegalStateException(String.join(" ", command) + " failed:\n" + out);
-        }
-        return out;
-    }
-
-    private static long treeSize(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return 0;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            return walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-        }
-    }
-
-    private static String treeHash(Path root) throws Exception {
-        MessageDigest all = MessageDigest.getInstance("SHA-256");
-        List<Path> files;
-        try (Stream<Path> walk = Files.walk(root)) {
-            files = walk.filter(Files::isRegularFile).sorted().toList();
-        }
-        byte[] buf = new byte[1 << 20];
-        for (Path f : files) {
-            all.update(root.relativize(f).toString().getBytes(StandardCharsets.UTF_8));
-            try (InputStream in = Files.newInputStream(f)) {
-                for (int n; (n = in.read(buf)) > 0; ) {
-                    all.update(buf, 0, n);
-                }
-            }
-        }
-        return HexFormat.of().formatHex(all.digest());
     }
 }

@@ -2,6 +2,7 @@ package io.dr4j.bench.backup;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dr4j.bench.BenchFiles;
 import io.dr4j.bench.CheckpointWorkload;
 import java.io.IOException;
 import java.io.InputStream;
@@ -51,7 +52,7 @@ public final class RateLimitSideBySide {
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
-        delete(dir);
+        BenchFiles.deleteTree(dir);
         Files.createDirectories(dir);
         Path source = dir.resolve("ckpt");
         CheckpointWorkload workload = new CheckpointWorkload(shards, shardMib << 20, 42);
@@ -63,7 +64,7 @@ public final class RateLimitSideBySide {
         for (String limit : limits) {
             Path repo = dir.resolve("repo-" + limit);
             run(cli, List.of("init", "--repo", repo.toString(), "--key-file", key.toString()));
-            long before = treeSize(repo);
+            long before = BenchFiles.treeSize(repo);
             List<String> backup = new ArrayList<>(List.of("backup", "--repo", repo.toString(), "--key-file", key.toString(),
                     "--json", "--no-progress"));
             if (!limit.equals("none")) {
@@ -77,13 +78,13 @@ public final class RateLimitSideBySide {
             double wall = (System.nanoTime() - start) / 1e9;
             JsonNode snap = JSON.readTree(out);
             double backupSeconds = snap.get("durationMillis").asLong() / 1000.0;
-            long uploaded = treeSize(repo) - before;
+            long uploaded = BenchFiles.treeSize(repo) - before;
             double mibs = uploaded / backupSeconds / (1 << 20);
             String ofLimit = limit.equals("none") ? "-" : String.format("%.3f", mibs / (parseMib(limit)));
             System.out.printf("%-8s %7d MiB %9.2f %9.2f %10.1f %8s%n", limit, uploaded >> 20, wall, backupSeconds, mibs, ofLimit);
-            delete(repo);
+            BenchFiles.deleteTree(repo);
         }
-        delete(dir);
+        BenchFiles.deleteTree(dir);
     }
 
     private static double parseMib(String limit) {
@@ -103,22 +104,5 @@ public final class RateLimitSideBySide {
             throw new IllegalStateException(String.join(" ", command) + " failed:\n" + out);
         }
         return out;
-    }
-
-    private static long treeSize(Path root) throws IOException {
-        try (Stream<Path> walk = Files.walk(root)) {
-            return walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
-        }
-    }
-
-    private static void delete(Path root) throws IOException {
-        if (!Files.exists(root)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(root)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(p);
-            }
-        }
     }
 }
