@@ -15,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.NoSuchFileException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -168,29 +167,8 @@ public final class Copier {
     private static final int MAX_GAP = 1 << 20;
 
     private static List<Range> ranges(int pack, List<Needed> blobs, int maxLength) {
-        List<Needed> sorted = new ArrayList<>(blobs);
-        sorted.sort(Comparator.comparingInt(Needed::offset));
-        List<Range> ranges = new ArrayList<>();
-        List<Needed> current = new ArrayList<>();
-        long start = -1;
-        long end = -1;
-        for (Needed n : sorted) {
-            long nEnd = (long) n.offset() + n.length();
-            if (start >= 0 && (n.offset() - end > MAX_GAP || nEnd - start > maxLength)) {
-                ranges.add(new Range(pack, start, (int) (end - start), current));
-                current = new ArrayList<>();
-                start = -1;
-            }
-            if (start < 0) {
-                start = n.offset();
-            }
-            end = Math.max(end, nEnd);
-            current.add(n);
-        }
-        if (start >= 0) {
-            ranges.add(new Range(pack, start, (int) (end - start), current));
-        }
-        return ranges;
+        return RangePlanner.plan(blobs, Needed::offset, Needed::length, MAX_GAP, maxLength).stream()
+                .map(g -> new Range(pack, g.start(), g.length(), g.blobs())).toList();
     }
 
     private void copyChunks(List<Range> ranges) {

@@ -515,29 +515,8 @@ public final class RestoreRun {
     }
 
     private static List<Range> ranges(int pack, List<Needed> blobs, int maxLength) {
-        List<Needed> sorted = new ArrayList<>(blobs);
-        sorted.sort(Comparator.comparingInt(Needed::offset));
-        List<Range> ranges = new ArrayList<>();
-        List<Needed> current = new ArrayList<>();
-        long start = -1;
-        long end = -1;
-        for (Needed n : sorted) {
-            long nEnd = (long) n.offset() + n.length();
-            if (start >= 0 && (n.offset() - end > MAX_GAP || nEnd - start > maxLength)) {
-                ranges.add(new Range(pack, start, (int) (end - start), current));
-                current = new ArrayList<>();
-                start = -1;
-            }
-            if (start < 0) {
-                start = n.offset();
-            }
-            end = Math.max(end, nEnd);
-            current.add(n);
-        }
-        if (start >= 0) {
-            ranges.add(new Range(pack, start, (int) (end - start), current));
-        }
-        return ranges;
+        return RangePlanner.plan(blobs, Needed::offset, Needed::length, MAX_GAP, maxLength).stream()
+                .map(g -> new Range(pack, g.start(), g.length(), g.blobs())).toList();
     }
 
     private void fetchRange(Range range, byte[] buffer, byte[] plain) {
