@@ -94,11 +94,10 @@ public final class Repository implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final RollbackGuard rollback;
     private volatile boolean closed;
-    private final KeyRing.Unlocked unlocked;
+    private final KeySlots keys;
 
     private Repository(BlobStore rawStore, RepositoryConfig config, KeyRing.Unlocked unlocked, RepositoryOptions options) {
         this.rawStore = rawStore;
-        this.unlocked = unlocked;
         byte[] master = unlocked.master();
         BlobStore limited = options.uploadLimit().isPresent() || options.downloadLimit().isPresent()
                 ? RateLimitedBlobStore.wrap(rawStore, options.uploadLimit(), options.downloadLimit())
@@ -113,6 +112,7 @@ public final class Repository implements AutoCloseable {
         this.catalog = new SnapshotCatalog(ctx);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dr4j-lock-refresh"));
         this.rollback = new RollbackGuard(options.cacheDirectory().map(d -> d.resolve(config.id())), rawStore.name());
+        this.keys = new KeySlots(ctx, unlocked, rawStore.name());
     }
 
     private static ThreadFactory daemon(String name) {
@@ -582,12 +582,12 @@ public final class Repository implements AutoCloseable {
      */
     public List<KeySlot> keySlots() {
         checkOpen();
-        return KeyRing.read(ctx.store()).slots().stream().map(s -> KeyRing.describe(s, unlocked.slotId())).toList();
+        return keys.list();
     }
 
     /** As {@link #addKey(KeyProvider, String, KdfParameters)}, with the KDF settings of the slot this repository was opened with. */
     public KeySlot addKey(KeyProvider key, String label) {
-        return addKey(key, label, unlocked.kdf());
+        return addKey(key, label, keys.openedKdf());
     }
 
     /**
@@ -604,17 +604,7 @@ public final class Repository implements AutoCloseable {
      */
     public synchronized KeySlot addKey(KeyProvider key, String label, KdfParameters kdf) {
         checkOpen();
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(label, "label");
-        Objects.requireNonNull(kdf, "kdf");
-        RepositoryConfig current = KeyRing.read(ctx.store());
-        RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), key, unlocked.master(), kdf, label,
-                ctx.options().clock().instant(), KeyRing.newId(current));
-        KeyRing.update(ctx.store(), ctx.config(), slots -> {
-            slots.add(slot);
-            return slots;
-        });
-        return KeyRing.describe(slot, unlocked.slotId());
+        return keys.add(key, label, kdf);
     }
 
     /**
@@ -626,22 +616,7 @@ public final class Repository implements AutoCloseable {
      */
     public synchronized void removeKey(String slotId) {
         checkOpen();
-        Objects.requireNonNull(slotId, "slotId");
-        if (slotId.equals(unlocked.slotId())) {
-            throw new IllegalArgumentException("key slot " + slotId + " is the one this repository was opened with; open it"
-                    + " with another key to remove this one");
-        }
-        KeyRing.update(ctx.store(), ctx.config(), slots -> {
-            if (slots.stream().noneMatch(s -> s.id().equals(slotId))) {
-                throw new IllegalArgumentException("no key slot " + slotId + " in " + rawStore.name() + " (see the key slot list)");
-            }
-            if (slots.size() == 1) {
-                throw new IllegalArgumentException("key slot " + slotId + " is the repository's only one; add another before"
-                        + " removing it");
-            }
-            slots.removeIf(s -> s.id().equals(slotId));
-            return slots;
-        });
+        keys.remove(slotId);
     }
 
     /**
@@ -654,30 +629,7 @@ public final class Repository implements AutoCloseable {
      */
     public synchronized KeySlot changeKey(KeyProvider current, KeyProvider replacement) {
         checkOpen();
-        Objects.requireNonNull(current, "current");
-        Objects.requireNonNull(replacement, "replacement");
-        RepositoryConfig stored = KeyRing.read(ctx.store());
-        KeyRing.Unlocked old = KeyRing.unlock(stored, current).filter(u -> java.security.MessageDigest.isEqual(u.master(),
-                unlocked.master())).orElseThrow(() -> new WrongKeyException("the current " + (current.kind().equals(
-                        KeyProvider.PASSWORD) ? "password" : "key") + " does not open any key slot of the repository in "
-                        + rawStore.name() + "; nothing was changed"));
-        RepositoryConfig.KeySlot before = stored.slots().stream().filter(s -> s.id().equals(old.slotId())).findFirst().orElseThrow();
-        RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), replacement, unlocked.master(), old.kdf(), before.label(),
-                ctx.options().clock().instant(), before.id());
-        KeyRing.update(ctx.store(), ctx.config(), slots -> {
-            int at = -1;
-            for (int i = 0; i < slots.size(); i++) {
-                if (slots.get(i).id().equals(before.id())) {
-                    at = i;
-                }
-            }
-            if (at < 0) {
-                throw new Dr4jException("key slot " + before.id() + " was removed meanwhile; nothing was changed");
-            }
-            slots.set(at, slot);
-            return slots;
-        });
-        return KeyRing.describe(slot, unlocked.slotId());
+        return keys.change(current, replacement);
     }
 
     // ---------------------------------------------------------------- copy
