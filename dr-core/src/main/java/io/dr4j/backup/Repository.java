@@ -7,7 +7,6 @@ import io.dr4j.backup.internal.Crypto;
 import io.dr4j.backup.internal.FileDump;
 import io.dr4j.backup.internal.Manifest;
 import io.dr4j.backup.internal.Pruner;
-import io.dr4j.backup.internal.RepositoryConfig;
 import io.dr4j.backup.internal.RepositoryLock;
 import io.dr4j.backup.internal.RestoreRun;
 import io.dr4j.backup.internal.RollbackGuard;
@@ -23,7 +22,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -77,16 +75,11 @@ public final class Repository implements AutoCloseable {
 
     private Repository(BlobStore rawStore, RepositoryOpener.Opened opened, RepositoryOptions options) {
         this.rawStore = rawStore;
-        RepositoryConfig config = opened.config();
-        BlobStore store = RepositoryOpener.engineStore(rawStore, options);
-        Crypto crypto = new Crypto(opened.unlocked().master());
-        ExecutorService cpu = Executors.newFixedThreadPool(options.workers(), new NamedThreadFactory("dr4j-cpu"));
-        ExecutorService io = Executors.newFixedThreadPool(options.ioConcurrency(), new NamedThreadFactory("dr4j-io"));
-        this.ctx = new Context(store, crypto, crypto.chunker(config.chunker()), config, options, cpu, io);
+        this.ctx = RepositoryOpener.context(rawStore, opened, options);
         this.catalog = new SnapshotCatalog(ctx);
         this.manifests = new ManifestStore(ctx, catalog, rawStore.name());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("dr4j-lock-refresh"));
-        this.rollback = new RollbackGuard(options.cacheDirectory().map(d -> d.resolve(config.id())), rawStore.name());
+        this.rollback = new RollbackGuard(options.cacheDirectory().map(d -> d.resolve(ctx.config().id())), rawStore.name());
         this.keys = new KeySlots(ctx, opened.unlocked(), rawStore.name());
     }
 

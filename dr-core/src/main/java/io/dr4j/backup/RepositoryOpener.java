@@ -2,11 +2,13 @@ package io.dr4j.backup;
 
 import io.dr4j.Dr4jException;
 import io.dr4j.backup.internal.Ceilings;
+import io.dr4j.backup.internal.Context;
 import io.dr4j.backup.internal.Crypto;
 import io.dr4j.backup.internal.RepositoryConfig;
 import io.dr4j.storage.BlobStore;
 import io.dr4j.storage.RateLimitedBlobStore;
 import io.dr4j.storage.RetryingBlobStore;
+import io.dr4j.storage.transfer.NamedThreadFactory;
 import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
@@ -14,12 +16,14 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 
 /**
  * Creating and opening a repository's {@code config} for {@link Repository#init} and
  * {@link Repository#open}: the first config with its first key slot, reading and checking a
- * stored one, unlocking the master key, and the store stack (rate limits, then retries) every
- * operation goes through. Stateless.
+ * stored one, unlocking the master key, the store stack (rate limits, then retries) every
+ * operation goes through, and the engine's {@link Context}. Stateless.
  */
 final class RepositoryOpener {
 
@@ -75,6 +79,20 @@ final class RepositoryOpener {
         }
         throw new WrongKeyException("wrong " + (kind.equals(KeyProvider.PASSWORD) ? "password" : "key") + " for the repository in "
                 + store.name() + " (or its config was tampered with)");
+    }
+
+    /**
+     * What the engine needs of an opened repository: the {@link #engineStore}, the keys, the keyed
+     * chunker, and the repository's two executors ({@link RepositoryOptions#workers()} CPU
+     * threads, {@link RepositoryOptions#ioConcurrency()} I/O threads; the repository shuts them down).
+     */
+    static Context context(BlobStore rawStore, Opened opened, RepositoryOptions options) {
+        RepositoryConfig config = opened.config();
+        BlobStore store = engineStore(rawStore, options);
+        Crypto crypto = new Crypto(opened.unlocked().master());
+        ExecutorService cpu = Executors.newFixedThreadPool(options.workers(), new NamedThreadFactory("dr4j-cpu"));
+        ExecutorService io = Executors.newFixedThreadPool(options.ioConcurrency(), new NamedThreadFactory("dr4j-io"));
+        return new Context(store, crypto, crypto.chunker(config.chunker()), config, options, cpu, io);
     }
 
     /** {@code rawStore} as the engine sees it: rate-limited if limits are set, then retrying. */
