@@ -294,12 +294,13 @@ public final class S3BlobStore extends CloudBlobStore {
 
     /**
      * Aborts the incomplete multipart uploads under this store's prefix started more than
-     * {@code olderThan} ago by this host's clock (S3 keeps, and bills, their parts until then;
-     * prune calls this with its grace period). See {@link #abortIncompleteUploads(Instant)}.
+     * {@code olderThan} ago by the store's clock ({@link S3BlobStoreBuilder#clock}; S3 keeps, and
+     * bills, their parts until then; prune calls this with its grace period). See
+     * {@link #abortIncompleteUploads(Instant)}.
      */
     @Override
     public int cleanupIncompleteUploads(java.time.Duration olderThan) throws IOException {
-        return abortIncompleteUploads(Instant.now().minus(olderThan));
+        return abortIncompleteUploads(options.clock().instant().minus(olderThan));
     }
 
     private String what(BlobKey key) {

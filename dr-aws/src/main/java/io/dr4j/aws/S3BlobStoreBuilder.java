@@ -226,7 +226,10 @@ public final class S3BlobStoreBuilder {
         return this;
     }
 
-    /** Clock for Object Lock retain-until times; default the system UTC clock. */
+    /**
+     * Clock for Object Lock retain-until times and the age cutoff of
+     * {@link S3BlobStore#cleanupIncompleteUploads}; default the system UTC clock.
+     */
     public S3BlobStoreBuilder clock(Clock clock) {
         checks.once("clock");
         this.clock = Objects.requireNonNull(clock, "clock");

@@ -10,6 +10,7 @@ import io.dr4j.backup.RepositoryOptions;
 import io.dr4j.replication.ReplicatedBlobStore;
 import io.dr4j.storage.BlobStore;
 import io.dr4j.storage.InMemoryBlobStore;
+import io.dr4j.testing.MutableClock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,6 +89,21 @@ class S3PruneCleanupTest {
             assertThat(store.abortIncompleteUploads(java.time.Instant.now().plusSeconds(60))).isEqualTo(1);
             assertThat(client.listMultipartUploads(b -> b.bucket(bucket)).uploads())
                     .singleElement().satisfies(u -> assertThat(u.key()).isEqualTo("elsewhere/not-ours"));
+        }
+    }
+
+    @Test
+    void theCleanupCutOffIsReadFromTheStoresClock() throws Exception {
+        String bucket = server.newBucket();
+        // two hours ahead of the host: the upload made now is older than one hour by the store's clock
+        MutableClock clock = new MutableClock(java.time.Instant.now().plus(Duration.ofHours(2)));
+        try (S3Client client = server.client();
+             S3BlobStore store = S3BlobStore.builder(bucket).client(client).conditionalPuts(false).contentMd5(true)
+                     .clock(clock).build()) {
+            abandonUpload(client, bucket, "packs/ef/abandoned");
+            assertThat(store.cleanupIncompleteUploads(Duration.ofHours(3))).as("younger than three hours").isZero();
+            assertThat(store.cleanupIncompleteUploads(Duration.ofHours(1))).isEqualTo(1);
+            assertThat(openUploads(client, bucket)).isZero();
         }
     }
 

@@ -2,51 +2,29 @@ package io.dr4j.backup;
 
 import io.dr4j.Dr4jException;
 import io.dr4j.backup.internal.BackupRun;
-import io.dr4j.backup.internal.Ceilings;
-import io.dr4j.backup.internal.ChunkId;
 import io.dr4j.backup.internal.Context;
-import io.dr4j.backup.internal.Copier;
 import io.dr4j.backup.internal.Crypto;
 import io.dr4j.backup.internal.FileDump;
 import io.dr4j.backup.internal.Manifest;
 import io.dr4j.backup.internal.Pruner;
-import io.dr4j.backup.internal.RepositoryConfig;
 import io.dr4j.backup.internal.RepositoryLock;
 import io.dr4j.backup.internal.RestoreRun;
 import io.dr4j.backup.internal.RollbackGuard;
 import io.dr4j.backup.internal.SnapshotCatalog;
 import io.dr4j.backup.internal.Verifier;
-import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
-import io.dr4j.storage.RateLimitedBlobStore;
-import io.dr4j.storage.RetryingBlobStore;
+import io.dr4j.storage.transfer.NamedThreadFactory;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
 
 /**
  * A deduplicated, encrypted backup repository of model checkpoints in a {@link BlobStore}: the
@@ -86,42 +64,23 @@ import java.util.stream.Stream;
  */
 public final class Repository implements AutoCloseable {
 
-    private static final BlobKey CONFIG = BlobKey.of("config");
-
     private final BlobStore rawStore;
     private final Context ctx;
     private final SnapshotCatalog catalog;
+    private final ManifestStore manifests;
     private final ScheduledExecutorService scheduler;
     private final RollbackGuard rollback;
     private volatile boolean closed;
-    private final KeyRing.Unlocked unlocked;
+    private final KeySlots keys;
 
-    private Repository(BlobStore rawStore, RepositoryConfig config, KeyRing.Unlocked unlocked, RepositoryOptions options) {
+    private Repository(BlobStore rawStore, RepositoryOpener.Opened opened, RepositoryOptions options) {
         this.rawStore = rawStore;
-        this.unlocked = unlocked;
-        byte[] master = unlocked.master();
-        BlobStore limited = options.uploadLimit().isPresent() || options.downloadLimit().isPresent()
-                ? RateLimitedBlobStore.wrap(rawStore, options.uploadLimit(), options.downloadLimit())
-                : rawStore;
-        BlobStore store = options.storeAttempts() > 1
-                ? RetryingBlobStore.builder(limited).maxAttempts(options.storeAttempts()).build()
-                : limited;
-        Crypto crypto = new Crypto(master);
-        ExecutorService cpu = Executors.newFixedThreadPool(options.workers(), daemon("dr4j-cpu"));
-        ExecutorService io = Executors.newFixedThreadPool(options.ioConcurrency(), daemon("dr4j-io"));
-        this.ctx = new Context(store, crypto, crypto.chunker(config.chunker()), config, options, cpu, io);
+        this.ctx = RepositoryOpener.context(rawStore, opened, options);
         this.catalog = new SnapshotCatalog(ctx);
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dr4j-lock-refresh"));
-        this.rollback = new RollbackGuard(options.cacheDirectory().map(d -> d.resolve(config.id())), rawStore.name());
-    }
-
-    private static ThreadFactory daemon(String name) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
+        this.manifests = new ManifestStore(ctx, catalog, rawStore.name());
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(new NamedThreadFactory("dr4j-lock-refresh"));
+        this.rollback = new RollbackGuard(options.cacheDirectory().map(d -> d.resolve(ctx.config().id())), rawStore.name());
+        this.keys = new KeySlots(ctx, opened.unlocked(), rawStore.name());
     }
 
     /** Creates a repository with default format and run-time settings; see {@link #init(BlobStore, KeyProvider, InitOptions, RepositoryOptions)}. */
@@ -135,22 +94,7 @@ public final class Repository implements AutoCloseable {
      * @throws Dr4jException if the store already holds a repository, or on a store failure
      */
     public static Repository init(BlobStore store, KeyProvider key, InitOptions init, RepositoryOptions options) {
-        Objects.requireNonNull(store, "store");
-        Objects.requireNonNull(key, "key");
-        String id = HexFormat.of().formatHex(Crypto.randomBytes(16));
-        byte[] master = Crypto.randomBytes(Crypto.MASTER_LENGTH);
-        RepositoryConfig unsigned = new RepositoryConfig(id, options.clock().instant(), init.chunker(),
-                init.compressionLevel(), init.packSize(), init.tensorCodec(), List.of());
-        RepositoryConfig config = unsigned.withSlots(List.of(KeyRing.newSlot(unsigned, key, master, init.kdf(), "",
-                options.clock().instant(), HexFormat.of().formatHex(Crypto.randomBytes(4)))));
-        try {
-            store.putIfAbsent(CONFIG, config.toJson());
-        } catch (FileAlreadyExistsException e) {
-            throw new Dr4jException(store.name() + " already holds a repository (it has a config object); open it instead", e);
-        } catch (IOException e) {
-            throw new Dr4jException("cannot create a repository in " + store.name() + ": " + e.getMessage(), e);
-        }
-        return new Repository(store, config, new KeyRing.Unlocked(master, config.slots().get(0).id(), init.kdf()), options);
+        return new Repository(store, RepositoryOpener.create(store, key, init, options), options);
     }
 
     /** Opens a repository with default run-time settings. */
@@ -166,29 +110,7 @@ public final class Repository implements AutoCloseable {
      * @throws WrongKeyException if {@code key} does not unlock it (or the config was tampered with)
      */
     public static Repository open(BlobStore store, KeyProvider key, RepositoryOptions options) {
-        Objects.requireNonNull(store, "store");
-        Objects.requireNonNull(key, "key");
-        byte[] json;
-        try {
-            json = Ceilings.read(RetryingBlobStore.builder(store).maxAttempts(options.storeAttempts()).build(), CONFIG,
-                    options.readerLimits().maxConfigBytes(), "maxConfigBytes", store.name() + ": config");
-        } catch (NoSuchFileException e) {
-            throw new UnsupportedFormatException(store.name() + " holds no dr4j repository (no config object); create one with init", e);
-        } catch (IOException e) {
-            throw new Dr4jException("cannot read the repository config from " + store.name() + ": " + e.getMessage(), e);
-        }
-        RepositoryConfig config = RepositoryConfig.fromJson(json, store.name() + ": config", options.readerLimits());
-        Optional<KeyRing.Unlocked> unlocked = KeyRing.unlock(config, key);
-        if (unlocked.isPresent()) {
-            return new Repository(store, config, unlocked.get(), options);
-        }
-        String kind = key.kind();
-        if (!KeyRing.hasKind(config, kind)) {
-            throw new WrongKeyException("the repository in " + store.name() + " has no " + kind
-                    + " key slot; open it with the kind of key it was created with");
-        }
-        throw new WrongKeyException("wrong " + (kind.equals(KeyProvider.PASSWORD) ? "password" : "key") + " for the repository in "
-                + store.name() + " (or its config was tampered with)");
+        return new Repository(store, RepositoryOpener.open(store, key, options), options);
     }
 
     /** The repository's id (from its config). */
@@ -268,7 +190,7 @@ public final class Repository implements AutoCloseable {
      */
     public List<Snapshot> snapshots(SnapshotFilter filter) {
         checkOpen();
-        List<Snapshot> all = summaries();
+        List<Snapshot> all = manifests.summaries();
         rollback.observe(all);
         return all.stream().filter(filter).toList();
     }
@@ -282,7 +204,7 @@ public final class Repository implements AutoCloseable {
      */
     public Optional<Snapshot> latest(SnapshotFilter filter) {
         checkOpen();
-        List<Snapshot> all = summaries();
+        List<Snapshot> all = manifests.summaries();
         rollback.check(all, filter);
         rollback.observe(all);
         List<Snapshot> matching = all.stream().filter(filter).toList();
@@ -297,7 +219,7 @@ public final class Repository implements AutoCloseable {
      */
     public void acceptRollback() {
         checkOpen();
-        rollback.reset(summaries());
+        rollback.reset(manifests.summaries());
     }
 
     /**
@@ -318,17 +240,7 @@ public final class Repository implements AutoCloseable {
      */
     public SnapshotId resolve(String idOrPrefix) {
         checkOpen();
-        if (idOrPrefix == null || !idOrPrefix.matches("[0-9a-f]{4,32}")) {
-            throw new SnapshotNotFoundException("'" + idOrPrefix + "' is not a snapshot id or a prefix of at least 4 hex digits");
-        }
-        List<SnapshotId> matches = snapshotIds().stream().filter(id -> id.value().startsWith(idOrPrefix)).toList();
-        if (matches.isEmpty()) {
-            throw new SnapshotNotFoundException("no snapshot " + idOrPrefix + " in " + rawStore.name());
-        }
-        if (matches.size() > 1) {
-            throw new SnapshotNotFoundException("snapshot prefix " + idOrPrefix + " is ambiguous: " + matches.size() + " match");
-        }
-        return matches.get(0);
+        return manifests.resolve(idOrPrefix);
     }
 
     // ---------------------------------------------------------------- restore
@@ -455,37 +367,7 @@ public final class Repository implements AutoCloseable {
      */
     public SnapshotDiff diff(SnapshotId from, SnapshotId to) {
         checkOpen();
-        Manifest a = load(from);
-        Manifest b = load(to);
-        Map<String, Manifest.Entry> before = new HashMap<>();
-        a.entries().forEach(e -> before.put(e.entry().path(), e));
-        Set<ChunkId> oldChunks = new HashSet<>();
-        a.entries().forEach(e -> e.chunks().forEach(c -> oldChunks.add(c.id())));
-        List<String> added = new ArrayList<>();
-        List<String> modified = new ArrayList<>();
-        long unchanged = 0;
-        long bytesAdded = 0;
-        Set<ChunkId> counted = new HashSet<>();
-        Set<String> seen = new HashSet<>();
-        for (Manifest.Entry e : b.entries()) {
-            String path = e.entry().path();
-            seen.add(path);
-            Manifest.Entry old = before.get(path);
-            if (old == null) {
-                added.add(path);
-            } else if (old.entry().type() != e.entry().type() || !old.entry().hash().equals(e.entry().hash())) {
-                modified.add(path);
-            } else {
-                unchanged++;
-            }
-            for (Manifest.ChunkRef c : e.chunks()) {
-                if (!oldChunks.contains(c.id()) && counted.add(c.id())) {
-                    bytesAdded += c.length();
-                }
-            }
-        }
-        List<String> removed = a.entries().stream().map(e -> e.entry().path()).filter(p -> !seen.contains(p)).sorted().toList();
-        return new SnapshotDiff(from, to, added, removed, modified, unchanged, bytesAdded);
+        return ManifestDiff.compare(from, to, load(from), load(to));
     }
 
     // ---------------------------------------------------------------- retention
@@ -498,38 +380,7 @@ public final class Repository implements AutoCloseable {
     public ForgetResult forget(RetentionPolicy policy, boolean dryRun) {
         checkOpen();
         Objects.requireNonNull(policy, "policy");
-        List<Snapshot> all = snapshots();
-        Map<String, List<Snapshot>> groups = new LinkedHashMap<>();
-        for (Snapshot s : all) {
-            groups.computeIfAbsent(s.host() + "\u0000" + s.source(), k -> new ArrayList<>()).add(s);
-        }
-        List<ForgetResult.Kept> kept = new ArrayList<>();
-        List<Snapshot> removed = new ArrayList<>();
-        for (List<Snapshot> group : groups.values()) {
-            Map<SnapshotId, List<String>> decisions = policy.decide(group);
-            for (Snapshot s : group) {
-                List<String> reasons = decisions.get(s.id());
-                if (reasons == null) {
-                    removed.add(s);
-                } else {
-                    kept.add(new ForgetResult.Kept(s, reasons));
-                }
-            }
-        }
-        if (!dryRun) {
-            for (Snapshot s : removed) {
-                try {
-                    ctx.store().delete(snapshotKey(s.id()));
-                } catch (IOException e) {
-                    throw new Dr4jException("forgetting snapshot " + s.id() + " in " + rawStore.name() + " failed: "
-                            + e.getMessage(), e);
-                }
-            }
-        }
-        if (!dryRun) {
-            rollback.forgot(removed, kept.stream().map(ForgetResult.Kept::snapshot).toList());
-        }
-        return new ForgetResult(kept, removed, dryRun);
+        return ForgetRun.run(ctx, rollback, snapshots(), policy, dryRun, rawStore.name());
     }
 
     /**
@@ -564,14 +415,7 @@ public final class Repository implements AutoCloseable {
      */
     public List<LockInfo> unlock(boolean all) {
         checkOpen();
-        try {
-            return RepositoryLock.remove(ctx.store(), ctx.options().lockStaleAfter(), all).stream()
-                    .map(h -> new LockInfo(h.key().value(), h.mode().name().toLowerCase(java.util.Locale.ROOT), h.host(),
-                            h.pid(), h.purpose(), h.created(), h.lastWritten(), h.stale()))
-                    .toList();
-        } catch (IOException e) {
-            throw new Dr4jException("unlocking " + rawStore.name() + " failed: " + e.getMessage(), e);
-        }
+        return LockHandle.remove(ctx, all, rawStore.name());
     }
 
     // ---------------------------------------------------------------- key slots
@@ -582,12 +426,12 @@ public final class Repository implements AutoCloseable {
      */
     public List<KeySlot> keySlots() {
         checkOpen();
-        return KeyRing.read(ctx.store()).slots().stream().map(s -> KeyRing.describe(s, unlocked.slotId())).toList();
+        return keys.list();
     }
 
     /** As {@link #addKey(KeyProvider, String, KdfParameters)}, with the KDF settings of the slot this repository was opened with. */
     public KeySlot addKey(KeyProvider key, String label) {
-        return addKey(key, label, unlocked.kdf());
+        return addKey(key, label, keys.openedKdf());
     }
 
     /**
@@ -604,17 +448,7 @@ public final class Repository implements AutoCloseable {
      */
     public synchronized KeySlot addKey(KeyProvider key, String label, KdfParameters kdf) {
         checkOpen();
-        Objects.requireNonNull(key, "key");
-        Objects.requireNonNull(label, "label");
-        Objects.requireNonNull(kdf, "kdf");
-        RepositoryConfig current = KeyRing.read(ctx.store());
-        RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), key, unlocked.master(), kdf, label,
-                ctx.options().clock().instant(), KeyRing.newId(current));
-        KeyRing.update(ctx.store(), ctx.config(), slots -> {
-            slots.add(slot);
-            return slots;
-        });
-        return KeyRing.describe(slot, unlocked.slotId());
+        return keys.add(key, label, kdf);
     }
 
     /**
@@ -626,22 +460,7 @@ public final class Repository implements AutoCloseable {
      */
     public synchronized void removeKey(String slotId) {
         checkOpen();
-        Objects.requireNonNull(slotId, "slotId");
-        if (slotId.equals(unlocked.slotId())) {
-            throw new IllegalArgumentException("key slot " + slotId + " is the one this repository was opened with; open it"
-                    + " with another key to remove this one");
-        }
-        KeyRing.update(ctx.store(), ctx.config(), slots -> {
-            if (slots.stream().noneMatch(s -> s.id().equals(slotId))) {
-                throw new IllegalArgumentException("no key slot " + slotId + " in " + rawStore.name() + " (see the key slot list)");
-            }
-            if (slots.size() == 1) {
-                throw new IllegalArgumentException("key slot " + slotId + " is the repository's only one; add another before"
-                        + " removing it");
-            }
-            slots.removeIf(s -> s.id().equals(slotId));
-            return slots;
-        });
+        keys.remove(slotId);
     }
 
     /**
@@ -654,30 +473,7 @@ public final class Repository implements AutoCloseable {
      */
     public synchronized KeySlot changeKey(KeyProvider current, KeyProvider replacement) {
         checkOpen();
-        Objects.requireNonNull(current, "current");
-        Objects.requireNonNull(replacement, "replacement");
-        RepositoryConfig stored = KeyRing.read(ctx.store());
-        KeyRing.Unlocked old = KeyRing.unlock(stored, current).filter(u -> java.security.MessageDigest.isEqual(u.master(),
-                unlocked.master())).orElseThrow(() -> new WrongKeyException("the current " + (current.kind().equals(
-                        KeyProvider.PASSWORD) ? "password" : "key") + " does not open any key slot of the repository in "
-                        + rawStore.name() + "; nothing was changed"));
-        RepositoryConfig.KeySlot before = stored.slots().stream().filter(s -> s.id().equals(old.slotId())).findFirst().orElseThrow();
-        RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), replacement, unlocked.master(), old.kdf(), before.label(),
-                ctx.options().clock().instant(), before.id());
-        KeyRing.update(ctx.store(), ctx.config(), slots -> {
-            int at = -1;
-            for (int i = 0; i < slots.size(); i++) {
-                if (slots.get(i).id().equals(before.id())) {
-                    at = i;
-                }
-            }
-            if (at < 0) {
-                throw new Dr4jException("key slot " + before.id() + " was removed meanwhile; nothing was changed");
-            }
-            slots.set(at, slot);
-            return slots;
-        });
-        return KeyRing.describe(slot, unlocked.slotId());
+        return keys.change(current, replacement);
     }
 
     // ---------------------------------------------------------------- copy
@@ -721,55 +517,8 @@ public final class Repository implements AutoCloseable {
     public CopyResult copyTo(Repository destination, List<SnapshotId> snapshots, CopyOptions options) {
         checkOpen();
         Objects.requireNonNull(destination, "destination");
-        Objects.requireNonNull(options, "options");
         destination.checkOpen();
-        if (destination.id().equals(id())) {
-            throw new IllegalArgumentException("cannot copy repository " + id() + " into itself (" + destination.rawStore.name()
-                    + " holds the same repository as " + rawStore.name() + "); copy into another repository");
-        }
-        if (snapshots.isEmpty()) {
-            throw new SnapshotNotFoundException("no snapshot selected in " + rawStore.name() + "; nothing was copied");
-        }
-        ChunkerParameters mine = chunkerParameters();
-        if (mine.maxSize() > destination.chunkerParameters().maxSize()) {
-            throw new Dr4jException("cannot copy from " + rawStore.name() + " to " + destination.rawStore.name()
-                    + ": the source's chunks reach " + mine.maxSize() + " bytes, the destination takes at most "
-                    + destination.chunkerParameters().maxSize() + "; create the destination with a maximum chunk size of at least "
-                    + mine.maxSize());
-        }
-        long startNanos = System.nanoTime();
-        String where = "copy to " + destination.rawStore.name();
-        try (LockHandle read = lock(RepositoryLock.Mode.SHARED, where);
-                LockHandle write = destination.lock(RepositoryLock.Mode.SHARED, "copy from " + rawStore.name())) {
-            Set<SnapshotId> present = new HashSet<>(destination.snapshotIds());
-            List<Manifest> toCopy = new ArrayList<>();
-            List<SnapshotId> skipped = new ArrayList<>();
-            for (SnapshotId id : new java.util.LinkedHashSet<>(snapshots)) {
-                if (present.contains(id)) {
-                    skipped.add(id);
-                } else {
-                    toCopy.add(load(id));
-                }
-            }
-            toCopy.sort(Comparator.comparing((Manifest m) -> m.snapshot().time()).thenComparing(m -> m.snapshot().id()));
-            Copier.Result r = new Copier(ctx, destination.ctx, options.cancellation(), options.progress()).run(toCopy);
-            List<SnapshotId> copied = new ArrayList<>();
-            for (Manifest m : r.manifests()) {
-                if (options.cancellation().isCancelled() || Thread.currentThread().isInterrupted()) {
-                    throw new OperationCancelledException(where + " was cancelled; " + copied.size()
-                            + " snapshot(s) were written, the chunks of the others are stored for the next copy");
-                }
-                SnapshotId id = m.snapshot().id();
-                destination.ctx.store().put(snapshotKey(id), destination.ctx.crypto().sealManifest(id.value(), m.toJson()));
-                destination.catalog.remember(m);
-                copied.add(id);
-            }
-            return new CopyResult(copied, skipped, r.chunksCopied(), r.chunksPresent(), r.chunksSkipped(), r.bytesRead(),
-                    r.bytesWritten(), r.storeReads(), r.objectsWritten() + copied.size(),
-                    java.time.Duration.ofNanos(System.nanoTime() - startNanos));
-        } catch (IOException e) {
-            throw new Dr4jException(where + " failed: " + e.getMessage(), e);
-        }
+        return RepositoryCopy.run(this, destination, snapshots, options);
     }
 
     /** Releases the repository's threads. Running operations fail; the store is not closed. Idempotent. */
@@ -804,73 +553,15 @@ public final class Repository implements AutoCloseable {
     }
 
     private static BlobKey snapshotKey(SnapshotId id) {
-        return BlobKey.of("snapshots/" + id.value());
-    }
-
-    private List<BlobInfo> list(String prefix) throws IOException {
-        try (Stream<BlobInfo> listing = ctx.store().list(prefix)) {
-            return listing.toList();
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-    }
-
-    private List<SnapshotId> snapshotIds() {
-        try {
-            List<SnapshotId> ids = new ArrayList<>();
-            for (BlobInfo info : list("snapshots")) {
-                try {
-                    ids.add(SnapshotId.of(info.key().name()));
-                } catch (IllegalArgumentException e) {
-                    // not a snapshot this library wrote
-                }
-            }
-            return ids;
-        } catch (IOException e) {
-            throw new Dr4jException("listing snapshots in " + rawStore.name() + " failed: " + e.getMessage(), e);
-        }
+        return ManifestStore.key(id);
     }
 
     private Manifest load(SnapshotId id) {
-        byte[] sealed;
-        try {
-            sealed = Ceilings.read(ctx.store(), snapshotKey(id), ReaderLimits.sealedBound(ctx.options().readerLimits().maxManifestBytes()),
-                    "maxManifestBytes", ctx.where(snapshotKey(id)));
-        } catch (NoSuchFileException e) {
-            throw new SnapshotNotFoundException("no snapshot " + id + " in " + rawStore.name(), e);
-        } catch (IOException e) {
-            throw new Dr4jException("reading snapshot " + id + " from " + rawStore.name() + " failed: " + e.getMessage(), e);
-        }
-        String where = ctx.where(snapshotKey(id));
-        byte[] json = ctx.crypto().openManifest(id.value(), sealed, ctx.options().readerLimits().maxManifestBytes(), where);
-        return Manifest.fromJson(id, json, where);
+        return manifests.load(id);
     }
 
     private List<Manifest> manifests() {
-        List<Manifest> result = new ArrayList<>();
-        for (SnapshotId id : snapshotIds()) {
-            try {
-                result.add(load(id));
-            } catch (SnapshotNotFoundException e) {
-                // forgotten while we listed
-            }
-        }
-        result.sort(Comparator.comparing((Manifest m) -> m.snapshot().time()).thenComparing(m -> m.snapshot().id()));
-        return result;
-    }
-
-    /** Every snapshot's summary, oldest first, from the catalog (only manifests not seen before are read). */
-    private List<Snapshot> summaries() {
-        List<Snapshot> result = new ArrayList<>();
-        for (SnapshotId id : snapshotIds()) {
-            try {
-                result.add(catalog.summary(id, this::load));
-            } catch (SnapshotNotFoundException e) {
-                // forgotten while we listed
-            }
-        }
-        result.sort(Comparator.comparing(Snapshot::time).thenComparing(Snapshot::id));
-        return result;
+        return manifests.all();
     }
 
     private Optional<Manifest> latestManifest(SnapshotFilter filter) {
@@ -883,43 +574,18 @@ public final class Repository implements AutoCloseable {
         return matching.isEmpty() ? Optional.empty() : Optional.of(load(matching.get(matching.size() - 1).id()));
     }
 
-    /** A held lock, refreshed in the background until closed. */
-    private final class LockHandle implements AutoCloseable {
-        private final RepositoryLock lock;
-        private final ScheduledFuture<?> refresher;
-
-        LockHandle(RepositoryLock lock, String purpose) {
-            this.lock = lock;
-            long period = Math.max(1, ctx.options().lockStaleAfter().toMillis() / 3);
-            this.refresher = scheduler.scheduleAtFixedRate(() -> {
-                try {
-                    lock.refresh(purpose);
-                } catch (IOException | RuntimeException e) {
-                    // the next refresh tries again; a lock gone stale only weakens protection from prune
-                }
-            }, period, period, TimeUnit.MILLISECONDS);
-        }
-
-        @Override
-        public void close() {
-            refresher.cancel(false);
-            try {
-                lock.close();
-            } catch (IOException e) {
-                // a lock left behind goes stale and is removed by the next prune
-            }
-        }
+    /** A shared or exclusive lock for {@code purpose}, refreshed until closed. */
+    LockHandle lock(RepositoryLock.Mode mode, String purpose) {
+        return LockHandle.acquire(ctx, scheduler, mode, purpose, rawStore.name());
     }
 
-    private LockHandle lock(RepositoryLock.Mode mode, String purpose) {
-        try {
-            RepositoryLock lock = RepositoryLock.acquire(ctx.store(), mode, ctx.options().host(), ctx.options().clock(),
-                    ctx.options().lockStaleAfter(), purpose);
-            return new LockHandle(lock, purpose);
-        } catch (IOException e) {
-            throw new Dr4jException("cannot lock the repository in " + rawStore.name() + " for " + purpose + ": "
-                    + e.getMessage(), e);
-        }
+    /** What the engine needs of this repository (for {@link RepositoryCopy}). */
+    Context context() {
+        return ctx;
+    }
+
+    ManifestStore manifestStore() {
+        return manifests;
     }
 
 }

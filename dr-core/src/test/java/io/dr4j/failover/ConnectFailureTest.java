@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dr4j.failover.FailoverEvent.EjectionReason;
 import io.dr4j.failover.FailureClassifier.Verdict;
+import io.dr4j.testing.MutableClock;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
  */
 class ConnectFailureTest {
 
-    private final FakeClock clock = new FakeClock();
+    private final MutableClock clock = new MutableClock();
     private final List<FailoverEvent.Ejected> ejections = Collections.synchronizedList(new ArrayList<>());
 
     @SafeVarargs

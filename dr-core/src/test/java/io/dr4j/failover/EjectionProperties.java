@@ -2,6 +2,7 @@ package io.dr4j.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dr4j.testing.MutableClock;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -18,7 +19,7 @@ class EjectionProperties {
     void anEndpointIsEjectedExactlyWhenItFailsTheConfiguredNumberOfTimesInARow(
             @ForAll @Size(max = 60) List<Boolean> outcomes,
             @ForAll @IntRange(min = 1, max = 8) int threshold) {
-        FakeClock clock = new FakeClock();
+        MutableClock clock = new MutableClock();
         try (FailoverRouter<String> router = FailoverRouter.<String>builder().clock(clock)
                 .endpoint(Endpoint.of("a", "r0", 0, "a")).endpoint(Endpoint.of("b", "r1", 1, "b"))
                 .consecutiveFailures(threshold).failureRate(100, 100).build()) {
@@ -53,7 +54,7 @@ class EjectionProperties {
             @ForAll @IntRange(min = 1, max = 6) int successes,
             @ForAll @IntRange(min = 1, max = 1000) int trialMillis,
             @ForAll @IntRange(min = 1, max = 50) int callsBetweenTrials) {
-        FakeClock clock = new FakeClock();
+        MutableClock clock = new MutableClock();
         AtomicInteger callsOnA = new AtomicInteger();
         try (FailoverRouter<String> router = FailoverRouter.<String>builder().clock(clock)
                 .endpoint(Endpoint.of("a", "r0", 0, "a")).endpoint(Endpoint.of("b", "r1", 1, "b"))

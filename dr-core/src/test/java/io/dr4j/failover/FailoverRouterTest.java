@@ -1,10 +1,11 @@
 package io.dr4j.failover;
 
-import io.dr4j.testing.Await;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dr4j.failover.FailoverEvent.EjectionReason;
+import io.dr4j.testing.Await;
+import io.dr4j.testing.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Duration;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
 
 class FailoverRouterTest {
 
-    private final FakeClock clock = new FakeClock();
+    private final MutableClock clock = new MutableClock();
     private final List<FailoverEvent> events = new CopyOnWriteArrayList<>();
     private final Set<String> down = ConcurrentHashMap.newKeySet();
     private final Map<String, Duration> latency = new ConcurrentHashMap<>();

@@ -2,6 +2,7 @@ package io.dr4j.failover;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dr4j.testing.MutableClock;
 import java.net.URI;
 import java.time.Duration;
 import java.time.ZoneOffset;
@@ -18,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class RetryAfterHeaderTest {
 
-    private final FakeClock clock = new FakeClock();
+    private final MutableClock clock = new MutableClock();
     private LoopbackInferenceServer busy;
     private LoopbackInferenceServer spare;
     private FailoverHttpClient client;

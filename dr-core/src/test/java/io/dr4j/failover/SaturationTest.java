@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.dr4j.testing.Await;
+import io.dr4j.testing.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.time.Clock;
@@ -25,7 +26,7 @@ import org.junit.jupiter.api.Test;
 /** Backpressure semantics on a fake clock: saturation is not failure, and the limits hold. */
 class SaturationTest {
 
-    private final FakeClock clock = new FakeClock();
+    private final MutableClock clock = new MutableClock();
     private final List<FailoverEvent> events = new CopyOnWriteArrayList<>();
     /** Endpoint id to the Retry-After it answers with (empty: 429 without advice); absent: it serves. */
     private final Map<String, Optional<Duration>> saturated = new ConcurrentHashMap<>();

@@ -8,32 +8,21 @@ import io.dr4j.backup.SnapshotEntry;
 import io.dr4j.backup.SnapshotId;
 import io.dr4j.backup.SnapshotStats;
 import io.dr4j.backup.internal.Manifest.ChunkRef;
+import io.dr4j.backup.internal.SourceScan.Found;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
-import java.nio.file.FileSystemLoopException;
-import java.nio.file.FileVisitOption;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Comparator;
-import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,7 +34,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One backup: scan the source, then read → chunk → hash → (dedup) → seal into a pack → store,
+ * One backup: scan the source ({@link SourceScan}), then read → chunk → hash → (dedup) → seal into a pack → store,
  * in parallel, and finally the index file(s) and the manifest. Write order is packs, then the
  * index file naming them, then (by the caller) the manifest: a backup that dies leaves packs no
  * index names or an index no manifest uses, both harmless garbage that prune removes.
@@ -131,10 +120,6 @@ public final class BackupRun {
     /** Objects this run wrote (packs and index files). */
     public long objectsWritten() {
         return objectsWritten.get();
-    }
-
-    /** A file or directory found by the scan. */
-    private record Found(String path, Path file, boolean directory, long size, Instant modified, Optional<Integer> mode) {
     }
 
     /** Runs the backup and returns the manifest it stored. */
@@ -245,89 +230,10 @@ public final class BackupRun {
     }
 
     private List<Found> scan() {
-        List<Found> found = new ArrayList<>();
-        try {
-            BasicFileAttributes rootAttrs = Files.readAttributes(source, BasicFileAttributes.class);
-            if (rootAttrs.isRegularFile()) {
-                if (exclude.excludes(source.getFileName().toString(), false)) {
-                    excludedFiles++;
-                    return found;
-                }
-                found.add(new Found(source.getFileName().toString(), source, false, rootAttrs.size(),
-                        rootAttrs.lastModifiedTime().toInstant(), mode(source)));
-                return found;
-            }
-            if (!rootAttrs.isDirectory()) {
-                throw new Dr4jException("cannot back up " + source + ": not a regular file or directory");
-            }
-            Files.walkFileTree(source, EnumSet.of(FileVisitOption.FOLLOW_LINKS), Integer.MAX_VALUE, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) throws IOException {
-                    if (!dir.equals(source)) {
-                        if (exclude.excludes(relative(dir), true)) {
-                            excludedFiles++; // the subtree counts once: it is not walked
-                            return FileVisitResult.SKIP_SUBTREE;
-                        }
-                        found.add(new Found(relative(dir), dir, true, 0, attrs.lastModifiedTime().toInstant(), mode(dir)));
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    if (attrs.isRegularFile()) {
-                        if (exclude.excludes(relative(file), false)) {
-                            excludedFiles++;
-                            return FileVisitResult.CONTINUE;
-                        }
-                        found.add(new Found(relative(file), file, false, attrs.size(), attrs.lastModifiedTime().toInstant(),
-                                mode(file)));
-                    }
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-                    if (e instanceof FileSystemLoopException) {
-                        throw new Dr4jException("cannot back up " + source + ": symbolic link loop at " + file, e);
-                    }
-                    if (e instanceof NoSuchFileException && Files.isSymbolicLink(file)) {
-                        throw new Dr4jException("cannot back up " + source + ": dangling symbolic link " + file, e);
-                    }
-                    throw e;
-                }
-            });
-        } catch (NoSuchFileException e) {
-            throw new Dr4jException("cannot back up " + source + ": no such file or directory", e);
-        } catch (IOException e) {
-            throw new Dr4jException("cannot back up " + source + ": " + e, e);
-        }
-        found.sort(Comparator.comparing(Found::path));
+        SourceScan scan = new SourceScan(source, exclude);
+        List<Found> found = scan.run();
+        excludedFiles = scan.excluded();
         return found;
-    }
-
-    private String relative(Path p) {
-        StringBuilder sb = new StringBuilder();
-        for (Path part : source.relativize(p)) {
-            if (sb.length() > 0) {
-                sb.append('/');
-            }
-            sb.append(part);
-        }
-        return sb.toString();
-    }
-
-    private static Optional<Integer> mode(Path p) throws IOException {
-        PosixFileAttributeView view = Files.getFileAttributeView(p, PosixFileAttributeView.class);
-        if (view == null) {
-            return Optional.empty();
-        }
-        Set<PosixFilePermission> perms = view.readAttributes().permissions();
-        int mode = 0;
-        for (PosixFilePermission perm : perms) {
-            mode |= 1 << (8 - perm.ordinal());
-        }
-        return Optional.of(mode);
     }
 
     /** The chunks of one file being read. */

@@ -178,7 +178,7 @@ public final class Copier {
         for (int i = 0; i < writers; i++) {
             openPacks.add(newWriter(() -> false));
         }
-        BufferPool rangePool = new BufferPool(source.packBufferSize(), RestoreRun.rangeBuffers(source));
+        BufferPool rangePool = new BufferPool(source.packBufferSize(), PackFetch.rangeBuffers(source));
         int plainSize = Math.max(source.chunkBufferSize(), destination.chunkBufferSize());
         plainPool = new BufferPool(plainSize, rangePool.capacity());
         List<CompletableFuture<Void>> reads = new ArrayList<>();

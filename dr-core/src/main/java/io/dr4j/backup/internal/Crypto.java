@@ -31,7 +31,10 @@ import javax.crypto.spec.SecretKeySpec;
  * made. The codec's per-thread {@link TensorCodec.Scratch} lives beside the other per-thread
  * buffers and grows to the largest chunk seen, so steady state allocates nothing.
  *
- * <p>AES-GCM comes from {@link GcmProvider} (Conscrypt where it loads, else the JDK).
+ * <p>AES-GCM comes from {@link GcmProvider} (Conscrypt where it loads, else the JDK). The
+ * parts: {@link SealedObject} (the byte layout and AES-GCM for any key, also used for key
+ * slots), {@link Compression} (the entropy estimate and zstd), {@link CryptoScratch} (per-thread
+ * buffers); this class holds the keys and the chunk, manifest and object paths over them.
  *
  * <p>Thread-safe: JCA objects are kept per thread.
  */
@@ -47,18 +50,16 @@ public final class Crypto {
     private static final int FLAGS_SHIFT = 29;
     static final int NONCE = 12;
     static final int TAG = 16;
-    private static final int SEAL_SLICE = 16 << 10;
     /** Bytes a sealed object adds to its payload. */
     public static final int OVERHEAD = 2 + NONCE + TAG;
     private static final byte[] CHUNK_DOMAIN = "dr4j/chunk/v1".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] SNAPSHOT_DOMAIN = "dr4j/snapshot/v1".getBytes(StandardCharsets.US_ASCII);
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     private final SecretKeySpec encryptionKey;
     private final SecretKeySpec idKey;
     private final byte[] chunkerKey;
     private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(GcmProvider::newCipher);
-    private final ThreadLocal<ThreadScratch> scratch = ThreadLocal.withInitial(ThreadScratch::new);
+    private final ThreadLocal<CryptoScratch> scratch = ThreadLocal.withInitial(CryptoScratch::new);
     private final ThreadLocal<Mac> macs;
 
     /** @param master 96 bytes of key material (copied) */
@@ -83,7 +84,7 @@ public final class Crypto {
     /** Fresh random bytes from a {@link SecureRandom}. */
     public static byte[] randomBytes(int n) {
         byte[] bytes = new byte[n];
-        RANDOM.nextBytes(bytes);
+        SealedObject.RANDOM.nextBytes(bytes);
         return bytes;
     }
 
@@ -123,8 +124,8 @@ public final class Crypto {
         int payloadOffset = offset;
         int payloadLength = length;
         int flags = 0;
-        if (zstdLevel > 0 && worthCompressing(data, offset, length)) {
-            byte[] compressed = compress(data, offset, length, zstdLevel);
+        if (zstdLevel > 0 && Compression.worthCompressing(data, offset, length)) {
+            byte[] compressed = Compression.compress(data, offset, length, zstdLevel);
             if (compressed.length < length - (length >> 5)) {
                 payload = compressed;
                 payloadOffset = 0;
@@ -153,7 +154,7 @@ public final class Crypto {
 
     /** Seals a snapshot manifest (always zstd-compressed: JSON shrinks well). */
     public byte[] sealManifest(String snapshotId, byte[] json) {
-        byte[] compressed = compress(json, 0, json.length, 3);
+        byte[] compressed = Compression.compress(json, 0, json.length, 3);
         return seal(SNAPSHOT_DOMAIN, snapshotId.getBytes(StandardCharsets.UTF_8), FLAG_ZSTD, compressed, 0, compressed.length);
     }
 
@@ -164,7 +165,7 @@ public final class Crypto {
 
     /** Wraps the master key material with a key-encryption key; {@code context} is bound as associated data. */
     public static byte[] wrap(byte[] kek, byte[] master, byte[] context) {
-        return seal(GcmProvider.newCipher(), new SecretKeySpec(kek, "AES"), context, new byte[0], 0, master, 0, master.length);
+        return SealedObject.seal(GcmProvider.newCipher(), new SecretKeySpec(kek, "AES"), context, new byte[0], 0, master, 0, master.length);
     }
 
     /**
@@ -174,55 +175,14 @@ public final class Crypto {
      */
     public static byte[] unwrap(byte[] kek, byte[] wrapped, byte[] context) {
         try {
-            return decrypt(GcmProvider.newCipher(), new SecretKeySpec(kek, "AES"), context, new byte[0], wrapped);
+            return SealedObject.decrypt(GcmProvider.newCipher(), new SecretKeySpec(kek, "AES"), context, new byte[0], wrapped);
         } catch (AEADBadTagException e) {
             return null;
         }
     }
 
     private byte[] seal(byte[] domain, byte[] name, int flags, byte[] payload, int offset, int length) {
-        return seal(ciphers.get(), encryptionKey, domain, name, flags, payload, offset, length);
-    }
-
-    static byte[] seal(Cipher cipher, SecretKeySpec key, byte[] domain, byte[] name, int flags,
-            byte[] payload, int offset, int length) {
-        byte[] out = new byte[OVERHEAD + length];
-        sealInto(cipher, key, domain, name, flags, payload, offset, length, out, 0, new byte[NONCE]);
-        return out;
-    }
-
-    /** Seals {@code payload[offset, offset+length)} into {@code out} at {@code outOffset}; returns {@code OVERHEAD + length}. */
-    static int sealInto(Cipher cipher, SecretKeySpec key, byte[] domain, byte[] name, int flags,
-            byte[] payload, int offset, int length, byte[] out, int outOffset, byte[] nonce) {
-        out[outOffset] = VERSION;
-        out[outOffset + 1] = (byte) flags;
-        RANDOM.nextBytes(nonce);
-        System.arraycopy(nonce, 0, out, outOffset + 2, NONCE);
-        try {
-            cipher.init(Cipher.ENCRYPT_MODE, key, new GCMParameterSpec(TAG * 8, nonce));
-            cipher.updateAAD(domain);
-            cipher.updateAAD(name);
-            cipher.updateAAD(out, outOffset, 2);
-            // With the JDK's provider, feed GCM in slices: its GHASH and AES-CTR intrinsics only
-            // apply once their callers are C2-compiled, which takes thousands of calls; one call
-            // per 256 KiB chunk left sealing in interpreted GHASH for the first gigabytes of a
-            // backup (66 MB/s instead of 1.5 GB/s per core). Conscrypt seals in one call.
-            int written = 0;
-            int done = 0;
-            int base = outOffset + 2 + NONCE;
-            boolean slices = !"Conscrypt".equals(cipher.getProvider().getName());
-            while (slices && length - done > SEAL_SLICE) {
-                written += cipher.update(payload, offset + done, SEAL_SLICE, out, base + written);
-                done += SEAL_SLICE;
-            }
-            written += cipher.doFinal(payload, offset + done, length - done, out, base + written);
-            if (written != length + TAG) {
-                throw new IllegalStateException("unexpected GCM output length " + written);
-            }
-            return OVERHEAD + length;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("AES-GCM sealing failed", e);
-        }
+        return SealedObject.seal(ciphers.get(), encryptionKey, domain, name, flags, payload, offset, length);
     }
 
     /** The largest a sealed chunk of {@code plainLength} bytes can be (compression is kept only when it shrinks). */
@@ -247,7 +207,7 @@ public final class Crypto {
      */
     public int sealChunkInto(ChunkId id, byte[] data, int offset, int length, int zstdLevel,
             SafetensorsHeader.CodecHint hint, byte[] out, int outOffset) {
-        ThreadScratch t = scratch.get();
+        CryptoScratch t = scratch.get();
         byte[] payload = data;
         int payloadOffset = offset;
         int payloadLength = length;
@@ -262,7 +222,7 @@ public final class Crypto {
                 flags = FLAG_TENSOR;
             }
         }
-        if (flags == 0 && zstdLevel > 0 && worthCompressing(data, offset, length)) {
+        if (flags == 0 && zstdLevel > 0 && Compression.worthCompressing(data, offset, length)) {
             byte[] z = t.compressed(length);
             long n = Zstd.compressByteArray(z, 0, z.length, data, offset, length, zstdLevel);
             if (Zstd.isError(n)) {
@@ -280,7 +240,7 @@ public final class Crypto {
         if (stageThroughDirectBuffers(cipher)) {
             sealed = sealDirect(cipher, t, flags, id.unsafeBytes(), payload, payloadOffset, payloadLength, out, outOffset);
         } else {
-            sealed = sealInto(cipher, encryptionKey, CHUNK_DOMAIN, id.unsafeBytes(), flags, payload, payloadOffset,
+            sealed = SealedObject.sealInto(cipher, encryptionKey, CHUNK_DOMAIN, id.unsafeBytes(), flags, payload, payloadOffset,
                     payloadLength, out, outOffset, t.nonce);
         }
         return sealed | flags << FLAGS_SHIFT;
@@ -330,7 +290,7 @@ public final class Crypto {
         if (!knownFlags(flags, true)) {
             throw new CorruptObjectException(where + ": unknown flags " + flags);
         }
-        ThreadScratch t = scratch.get();
+        CryptoScratch t = scratch.get();
         int cipherLength = length - 2 - NONCE;
         boolean zstd = flags == FLAG_ZSTD;
         boolean tensor = flags == FLAG_TENSOR;
@@ -403,7 +363,7 @@ public final class Crypto {
      * Decodes an authenticated tensor-codec payload into {@code out}; the plain length comes from
      * the encoding and is bounded by {@code maxSize} and {@code out} before anything is written.
      */
-    private static int decodeTensor(ThreadScratch t, byte[] payload, int payloadLength, int maxSize, byte[] out, String where) {
+    private static int decodeTensor(CryptoScratch t, byte[] payload, int payloadLength, int maxSize, byte[] out, String where) {
         long size = TensorCodec.plainLengthOf(payload, 0, payloadLength);
         if (size < 0 || size > maxSize || size > out.length) {
             throw new CorruptObjectException(where + ": tensor codec plain length " + size + " is invalid or exceeds " + maxSize);
@@ -418,7 +378,7 @@ public final class Crypto {
     /** Seals an object of another domain (pack headers, index files, catalog entries) under the repository key. */
     public byte[] sealObject(byte[] domain, byte[] name, boolean compress, byte[] payload) {
         if (compress) {
-            byte[] compressed = compress(payload, 0, payload.length, 3);
+            byte[] compressed = Compression.compress(payload, 0, payload.length, 3);
             return seal(domain, name, FLAG_ZSTD, compressed, 0, compressed.length);
         }
         return seal(domain, name, 0, payload, 0, payload.length);
@@ -440,11 +400,11 @@ public final class Crypto {
         return "Conscrypt".equals(cipher.getProvider().getName());
     }
 
-    private int sealDirect(Cipher cipher, ThreadScratch t, int flags, byte[] name, byte[] payload, int offset, int length,
+    private int sealDirect(Cipher cipher, CryptoScratch t, int flags, byte[] name, byte[] payload, int offset, int length,
             byte[] out, int outOffset) {
         out[outOffset] = VERSION;
         out[outOffset + 1] = (byte) flags;
-        RANDOM.nextBytes(t.nonce);
+        SealedObject.RANDOM.nextBytes(t.nonce);
         System.arraycopy(t.nonce, 0, out, outOffset + 2, NONCE);
         try {
             cipher.init(Cipher.ENCRYPT_MODE, encryptionKey, new GCMParameterSpec(TAG * 8, t.nonce));
@@ -465,59 +425,6 @@ public final class Crypto {
         }
     }
 
-    /** Per-thread buffers of the allocation-free paths. */
-    private static final class ThreadScratch {
-        final byte[] nonce = new byte[NONCE];
-        final byte[] digest = new byte[32];
-        private byte[] compressed = new byte[0];
-        private ByteBuffer in = ByteBuffer.allocateDirect(0);
-        private ByteBuffer out = ByteBuffer.allocateDirect(0);
-        private TensorCodec codec;
-        TensorCodec.Scratch tensor;
-
-        /**
-         * The tensor codec for chunks of up to {@code length} bytes, with {@link #tensor} its
-         * scratch. Replaced only when a larger chunk comes (at most a few times: chunks are
-         * bounded by the repository's maximum), so steady state allocates nothing.
-         */
-        TensorCodec codec(int length) {
-            if (codec == null || codec.maxChunk() < length) {
-                int size = Math.max(length, TensorCodec.DEFAULT_MAX_CHUNK);
-                TensorCodec next = size == TensorCodec.DEFAULT_MAX_CHUNK ? TensorCodec.defaults()
-                        : new TensorCodec(TensorCodec.DEFAULT_LEVEL, TensorCodec.Split.EXPONENT_BYTE, size);
-                if (tensor != null) {
-                    tensor.close();
-                }
-                tensor = next.newScratch();
-                codec = next;
-            }
-            return codec;
-        }
-
-        ByteBuffer in(int length) {
-            if (in.capacity() < length) {
-                in = ByteBuffer.allocateDirect(Math.max(length, 1 << 20) + 64);
-            }
-            return in.clear();
-        }
-
-        ByteBuffer out(int length) {
-            if (out.capacity() < length + TAG) {
-                out = ByteBuffer.allocateDirect(Math.max(length, 1 << 20) + 64);
-            }
-            return out.clear();
-        }
-
-        byte[] compressed(int length) {
-            int needed = (int) Math.max(Math.max(Zstd.compressBound(length), length + TAG),
-                    TensorCodec.maxEncodedLength(length));
-            if (compressed.length < needed) {
-                compressed = new byte[needed];
-            }
-            return compressed;
-        }
-    }
-
     private byte[] open(byte[] domain, byte[] name, byte[] sealed, int maxSize, String where) {
         if (sealed.length < OVERHEAD) {
             throw new CorruptObjectException(where + ": truncated (" + sealed.length + " bytes is shorter than any sealed object)");
@@ -531,7 +438,7 @@ public final class Crypto {
         }
         byte[] payload;
         try {
-            payload = decrypt(ciphers.get(), encryptionKey, domain, name, sealed);
+            payload = SealedObject.decrypt(ciphers.get(), encryptionKey, domain, name, sealed);
         } catch (AEADBadTagException e) {
             throw new CorruptObjectException(where + ": failed authentication (corrupt, truncated or tampered with)");
         }
@@ -569,61 +476,4 @@ public final class Crypto {
         }
     }
 
-    static byte[] decrypt(Cipher cipher, SecretKeySpec key, byte[] domain, byte[] name, byte[] sealed)
-            throws AEADBadTagException {
-        if (sealed.length < OVERHEAD) {
-            throw new AEADBadTagException("too short");
-        }
-        try {
-            cipher.init(Cipher.DECRYPT_MODE, key, new GCMParameterSpec(TAG * 8, sealed, 2, NONCE));
-            cipher.updateAAD(domain);
-            cipher.updateAAD(name);
-            cipher.updateAAD(sealed, 0, 2);
-            return cipher.doFinal(sealed, 2 + NONCE, sealed.length - 2 - NONCE);
-        } catch (AEADBadTagException e) {
-            throw e;
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("AES-GCM opening failed", e);
-        }
-    }
-
-    /**
-     * Estimates from the byte entropy of a few small samples whether zstd can shrink the data:
-     * random bytes (and most weight shards) sit near 8 bits per byte, text and sparse tensors far
-     * below. Costs a few microseconds per chunk instead of a trial compression.
-     */
-    static boolean worthCompressing(byte[] data, int offset, int length) {
-        if (length < 1024) {
-            return true;
-        }
-        int[] counts = new int[256];
-        int sampleLength = 1024;
-        int samples = 4;
-        long step = (length - sampleLength) / (samples - 1);
-        for (int s = 0; s < samples; s++) {
-            int from = offset + (int) (s * step);
-            for (int i = from; i < from + sampleLength; i++) {
-                counts[data[i] & 0xff]++;
-            }
-        }
-        double total = sampleLength * samples;
-        double entropy = 0;
-        for (int c : counts) {
-            if (c > 0) {
-                double p = c / total;
-                entropy -= p * Math.log(p);
-            }
-        }
-        // 4,096 uniformly random bytes measure about 7.95 bits per byte; 7.5 leaves room for sampling noise
-        return entropy / Math.log(2) < 7.5;
-    }
-
-    private static byte[] compress(byte[] data, int offset, int length, int level) {
-        byte[] out = new byte[(int) Zstd.compressBound(length)];
-        long n = Zstd.compressByteArray(out, 0, out.length, data, offset, length, level);
-        if (Zstd.isError(n)) {
-            throw new IllegalStateException("zstd compression failed: " + Zstd.getErrorName(n));
-        }
-        return Arrays.copyOf(out, (int) n);
-    }
 }

@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * first byte. Set the system property {@value #PROPERTY} to {@code jdk} to force the JDK
  * provider, or to {@code conscrypt} to fail instead of falling back. Thread-safe.
  */
-public final class GcmProvider {
+final class GcmProvider {
 
     /** System property choosing the provider: {@code auto} (default), {@code conscrypt} or {@code jdk}. */
     public static final String PROPERTY = "dr4j.crypto.gcm";

@@ -21,7 +21,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * whoever produces chunks), the first failure (which stops everyone), and cancellation through
  * a token or interruption. Thread-safe.
  */
-public final class Pipeline {
+final class Pipeline {
 
     private final Semaphore budget;
     private final int budgetPermits;

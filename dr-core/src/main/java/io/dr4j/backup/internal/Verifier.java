@@ -119,7 +119,7 @@ public final class Verifier {
         if (level == VerifyLevel.DATA) {
             packsRead = byPack.size();
             Pipeline pipeline = new Pipeline(Long.MAX_VALUE, token, "verify of snapshot " + manifest.snapshot().id().shortId());
-            BufferPool rangePool = new BufferPool(ctx.packBufferSize(), RestoreRun.rangeBuffers(ctx));
+            BufferPool rangePool = new BufferPool(ctx.packBufferSize(), PackFetch.rangeBuffers(ctx));
             BufferPool plainPool = new BufferPool(ctx.chunkBufferSize(), rangePool.capacity());
             List<CompletableFuture<Void>> futures = new ArrayList<>();
             for (Map.Entry<Integer, List<Needed>> pack : byPack.entrySet()) {

@@ -38,15 +38,15 @@ class GcmProviderTest {
         for (int size : new int[] {0, 1, 16, 1000, 16 << 10, (16 << 10) + 1, 300_000}) {
             byte[] plain = new byte[size];
             random.nextBytes(plain);
-            byte[] byJdk = Crypto.seal(GcmProvider.newCipher(null), KEY, DOMAIN, NAME, 0, plain, 0, size);
-            byte[] byConscrypt = Crypto.seal(GcmProvider.newCipher(conscrypt), KEY, DOMAIN, NAME, 0, plain, 0, size);
-            assertThat(Crypto.decrypt(GcmProvider.newCipher(conscrypt), KEY, DOMAIN, NAME, byJdk)).isEqualTo(plain);
-            assertThat(Crypto.decrypt(GcmProvider.newCipher(null), KEY, DOMAIN, NAME, byConscrypt)).isEqualTo(plain);
+            byte[] byJdk = SealedObject.seal(GcmProvider.newCipher(null), KEY, DOMAIN, NAME, 0, plain, 0, size);
+            byte[] byConscrypt = SealedObject.seal(GcmProvider.newCipher(conscrypt), KEY, DOMAIN, NAME, 0, plain, 0, size);
+            assertThat(SealedObject.decrypt(GcmProvider.newCipher(conscrypt), KEY, DOMAIN, NAME, byJdk)).isEqualTo(plain);
+            assertThat(SealedObject.decrypt(GcmProvider.newCipher(null), KEY, DOMAIN, NAME, byConscrypt)).isEqualTo(plain);
 
             byte[] damaged = byJdk.clone();
             damaged[damaged.length - 1 - random.nextInt(Math.min(damaged.length - 2, size + 16))] ^= 1;
             for (Provider p : new Provider[] {null, conscrypt}) {
-                assertThatThrownBy(() -> Crypto.decrypt(GcmProvider.newCipher(p), KEY, DOMAIN, NAME, damaged))
+                assertThatThrownBy(() -> SealedObject.decrypt(GcmProvider.newCipher(p), KEY, DOMAIN, NAME, damaged))
                         .isInstanceOf(AEADBadTagException.class);
             }
         }
