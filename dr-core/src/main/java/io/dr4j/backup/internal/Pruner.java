@@ -122,6 +122,8 @@ public final class Pruner {
             }
         }
         long packsWritten = 0;
+        // what the index names once the prune is done: every blob of the packs kept, and of those repacked into
+        List<List<PackFormat.Blob>> remaining = new ArrayList<>(index.packBlobs.values());
         if (!dryRun && (!doomed.isEmpty() || !repack.isEmpty())) {
             List<IndexFile.PackEntry> entries = new ArrayList<>();
             for (int pack : kept) {
@@ -145,8 +147,12 @@ public final class Pruner {
             for (BlobKey k : doomed) {
                 ctx.store().delete(k);
             }
+            remaining = entries.stream().map(IndexFile.PackEntry::blobs).toList();
         }
         if (!dryRun) {
+            ChunkIndex held = new ChunkIndex();
+            remaining.forEach(blobs -> blobs.forEach(b -> held.add(b.id(), 0, b.offset(), b.length(), b.plainLength(), b.flags())));
+            CopyMap.reconcile(ctx, held);
             // uploads a killed backup left open in a cloud store (S3 multipart); younger ones may be running
             ctx.store().cleanupIncompleteUploads(ctx.options().pruneGracePeriod());
         }
