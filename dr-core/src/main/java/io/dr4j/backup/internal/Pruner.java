@@ -20,7 +20,8 @@ import java.util.Map;
  * longer needed. A crash at any point leaves every live chunk reachable: before the new index is
  * complete the old index files and packs are untouched; after it, old and new index files may
  * both name a chunk (either copy serves) and packs left undeleted are unindexed garbage that the
- * next prune removes.
+ * next prune removes. Last, the {@link CopyMap copy maps} are reconciled with what the index
+ * still holds.
  *
  * <p>Refuses to delete anything when an index file is damaged or a referenced chunk has no
  * location: a pack the index cannot describe might hold live data, so the operator repairs the
