@@ -154,7 +154,12 @@ public final class S3BlobStoreBuilder {
         return this;
     }
 
-    /** Objects larger than this are uploaded in parts; at least 0, at most 1 GiB; default: the part size. */
+    /**
+     * Objects larger than this are uploaded in parts; at least 0, at most 1 GiB; default: twice the
+     * part size (at most 1 GiB). An object a little larger than one part, such as a repository
+     * pack (a 16 MiB target, filled up to a chunk past it), is then one PutObject rather than a
+     * multipart upload of four requests whose second part is a small tail.
+     */
     public S3BlobStoreBuilder multipartThreshold(long multipartThreshold) {
         checks.once("multipartThreshold");
         this.multipartThreshold = BuilderChecks.between("multipartThreshold", multipartThreshold, 0,
@@ -246,7 +251,8 @@ public final class S3BlobStoreBuilder {
             throw new IllegalStateException("multipartThreshold " + multipartThreshold + " exceeds what parts can hold");
         }
         boolean md5 = contentMd5 != null ? contentMd5 : s3Compatible && !bodiesAreSigned();
-        S3Options options = new S3Options(bucket, keyPrefix, partSize, multipartThreshold < 0 ? partSize : multipartThreshold,
+        S3Options options = new S3Options(bucket, keyPrefix, partSize, multipartThreshold < 0
+                ? Math.min(2 * partSize, S3BlobStore.MAX_PART_SIZE) : multipartThreshold,
                 concurrency, conditionalPuts, md5, listPageSize, storageClasses.build(), locks.build(), clock);
         return client != null ? new S3BlobStore(options, client, false)
                 : new S3BlobStore(options, S3ClientFactory.build(this), true);

@@ -23,7 +23,9 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * The reads of an {@link S3BlobStore}. A stream starts with one ranged GET of the first part;
  * later parts are fetched by parallel ranged GETs pinned with {@code If-Match} to the first
  * response's ETag ({@link ReadAheadInputStream}), and a whole-object read checks dr4j's
- * CRC-32C when the last byte arrives ({@link VerifyingInputStream}). A read into a caller's
+ * CRC-32C when the last byte arrives ({@link VerifyingInputStream}; a mismatch where a HeadObject
+ * shows another ETag than the response's is a race with a writer, reported as transient and read
+ * again once by {@code getBytes}, not corruption). A read into a caller's
  * buffer ({@link #readInto}) sends the same ranged GETs and reads each response body straight
  * into its slice of the buffer ({@link ParallelRangeReads}). Thread-safe.
  */
@@ -52,7 +54,7 @@ final class S3Reader {
     /** Opens {@code [offset, offset + length)}; {@code size} answers a stat for reads at or past the end. */
     InputStream open(BlobKey key, long offset, long length, SizeOf size) throws IOException {
         if (length == 0) {
-            return emptyAt(key, offset, size);
+            return emptyAt(key, offset, size, false);
         }
         long firstLength = Math.min(length, options.partSize());
         ResponseInputStream<GetObjectResponse> response;
@@ -60,7 +62,7 @@ final class S3Reader {
             response = client.getObject(request(key, offset, firstLength, null));
         } catch (AwsServiceException e) {
             if (e.statusCode() == 416) {
-                return emptyAt(key, offset, size); // at or past the end (or an empty object): decide by size
+                return emptyAt(key, offset, size, true); // at or past the end (or an empty object): decide by size
             }
             throw S3Failures.translate(name, "GetObject", key, e, false);
         } catch (SdkException e) {
@@ -85,9 +87,29 @@ final class S3Reader {
                         (from, n) -> fetchRange(key, head.eTag(), from, n), workers, name, key);
         String crc = head.metadata() == null ? null : head.metadata().get(Crc32c.METADATA);
         if (offset == 0 && end == total && crc != null) {
-            return VerifyingInputStream.crc32c(whole, total, crc, name, key, "GetObject");
+            return VerifyingInputStream.crc32c(whole, total, crc, name, key, "GetObject",
+                    () -> replacedSince(key, head.eTag()));
         }
         return whole;
+    }
+
+    /** Whether the object is no longer the version with {@code etag} (a HeadObject; a deleted object counts as replaced). */
+    private boolean replacedSince(BlobKey key, String etag) throws IOException {
+        if (etag == null) {
+            return false;
+        }
+        try {
+            return !etag.equals(client.headObject(b -> b.bucket(options.bucket()).key(prefix + key.value())).eTag());
+        } catch (software.amazon.awssdk.services.s3.model.NoSuchKeyException e) {
+            return true;
+        } catch (AwsServiceException e) {
+            if (e.statusCode() == 404) {
+                return true;
+            }
+            throw S3Failures.translate(name, "HeadObject", key, e, false);
+        } catch (SdkException e) {
+            throw S3Failures.translate(name, "HeadObject", key, e, false);
+        }
     }
 
     /** Reads {@code [offset, offset + dst.remaining())} into {@code dst}. */
@@ -160,10 +182,16 @@ final class S3Reader {
         return new TransientBlobStoreException(name, key, "object was replaced while it was being read; read it again", null);
     }
 
-    private InputStream emptyAt(BlobKey key, long offset, SizeOf size) throws IOException {
+    /** {@code refused}: a GET of bytes at {@code offset} just answered 416 (nothing there). */
+    private InputStream emptyAt(BlobKey key, long offset, SizeOf size, boolean refused) throws IOException {
         long total = size.size(key);
         if (offset > total) {
             throw Ranges.beyondEnd(name, key, offset, total);
+        }
+        if (refused && offset < total) {
+            // the GET found nothing at offset, the stat finds bytes there: the object was replaced in between
+            throw VerifyingInputStream.replaced(name, key, "GetObject answered 416 at offset " + offset
+                    + " but the object now has " + total + " bytes: it was replaced while it was read; read it again");
         }
         return InputStream.nullInputStream();
     }

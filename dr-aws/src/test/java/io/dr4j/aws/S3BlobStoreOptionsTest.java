@@ -66,7 +66,7 @@ class S3BlobStoreOptionsTest {
             assertThat(store.capabilities()).contains(Capability.STORAGE_TIERS);
             store.put(BlobKey.of("snapshots/s1/manifest"), new byte[] {1});
             store.put(BlobKey.of("snapshots/archive/s0/manifest"), new byte[] {2});
-            store.put(BlobKey.of("snapshots/archive/big"), new byte[(int) S3BlobStore.MIN_PART_SIZE + 1]);
+            store.put(BlobKey.of("snapshots/archive/big"), new byte[(int) (2 * S3BlobStore.MIN_PART_SIZE) + 1]); // multipart
             store.put(BlobKey.of("chunks/ab"), new byte[] {3});
 
             assertThat(wire.header("PUT", "/snapshots/s1/manifest", "x-amz-storage-class")).containsExactly("STANDARD_IA");
@@ -93,8 +93,8 @@ class S3BlobStoreOptionsTest {
                     .hasMessageContaining(bucket)
                     .hasMessageContaining("nothing was written");
             assertThatThrownBy(() -> store.put(BlobKey.of("snapshots/big"),
-                    new java.io.ByteArrayInputStream(new byte[(int) (2 * S3BlobStore.DEFAULT_PART_SIZE)]),
-                    2 * S3BlobStore.DEFAULT_PART_SIZE))
+                    new java.io.ByteArrayInputStream(new byte[(int) (3 * S3BlobStore.DEFAULT_PART_SIZE)]),
+                    3 * S3BlobStore.DEFAULT_PART_SIZE)) // above the multipart threshold
                     .isInstanceOf(PermanentBlobStoreException.class).hasMessageContaining("Object Lock");
             assertThat(store.client().listObjectsV2(b -> b.bucket(bucket)).contents()).isEmpty();
             assertThat(store.client().listMultipartUploads(b -> b.bucket(bucket)).uploads()).isEmpty();

@@ -232,6 +232,61 @@ class S3IntegrityTest {
         }
     }
 
+    /**
+     * Makes the first GetObject of {@code key} look like a read that raced a writer: its response
+     * carries a CRC-32C of another version (as a server reading metadata and body at two moments
+     * does), and, if {@code overwrite} is set, the object is replaced before the body is read.
+     */
+    private static final class RacingWriter implements ExecutionInterceptor {
+        final AtomicBoolean armed = new AtomicBoolean(true);
+        final java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
+        volatile Runnable overwrite = () -> { };
+
+        @Override
+        public software.amazon.awssdk.core.SdkResponse modifyResponse(Context.ModifyResponse context,
+                ExecutionAttributes attributes) {
+            if (!(context.response() instanceof software.amazon.awssdk.services.s3.model.GetObjectResponse get)) {
+                return context.response();
+            }
+            gets.incrementAndGet();
+            if (!armed.getAndSet(false)) {
+                return get;
+            }
+            overwrite.run();
+            return get.toBuilder().metadata(Map.of(S3BlobStore.CRC_METADATA, "00000000")).build();
+        }
+    }
+
+    @Test
+    void aWholeReadThatRacesAnOverwriteIsReadAgainAndReturnsOneWholeVersion() throws IOException {
+        String bucket = server.newBucket();
+        byte[] first = random(300_000);
+        byte[] second = random(300_001);
+        RacingWriter race = new RacingWriter();
+        try (S3BlobStore writer = server.storeBuilder(bucket).build();
+                S3BlobStore reader = server.storeBuilder(bucket)
+                        .customizeClient(b -> b.overrideConfiguration(o -> o.addExecutionInterceptor(race))).build()) {
+            writer.put(BlobKey.of("hot"), first);
+            race.overwrite = () -> {
+                try {
+                    writer.put(BlobKey.of("hot"), second);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            assertThat(reader.getBytes(BlobKey.of("hot"))).isEqualTo(second);
+            assertThat(race.gets.get()).as("GetObject requests").isEqualTo(2);
+
+            // the same mismatch without a writer is damage, and is reported as such
+            race.overwrite = () -> { };
+            race.armed.set(true);
+            assertThatThrownBy(() -> reader.getBytes(BlobKey.of("hot")))
+                    .isInstanceOf(PermanentBlobStoreException.class)
+                    .hasMessageContaining("CRC-32C mismatch")
+                    .hasMessageContaining("corrupt");
+        }
+    }
+
     private static Map<String, String> metadata(S3BlobStore store, String bucket, String key) {
         return store.client().headObject(b -> b.bucket(bucket).key(key)).metadata();
     }

@@ -3,10 +3,12 @@ package io.dr4j.backup;
 import io.dr4j.Dr4jException;
 import io.dr4j.backup.internal.Crypto;
 import io.dr4j.backup.internal.RepositoryConfig;
+import io.dr4j.backup.internal.RepositoryLock;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
 import java.io.IOException;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -24,17 +26,22 @@ import java.util.function.UnaryOperator;
  * one, and every config written holds at least one slot wrapping the same master key under
  * unchanged settings, so it opens with the old keys or the new ones.
  *
- * <p><b>Concurrency.</b> Changes from one {@link Repository} are serialized. Two processes
- * changing slots at the same moment can overwrite each other's change (the store offers no
- * compare-and-swap of an existing object). Each re-reads {@code config} after writing and
- * reports a {@link Dr4jException} if its change is not there, which catches an overwrite that
- * lands before that re-read but not one that lands after it: then one change is lost although
- * both reported success. No interleaving leaves a config without a slot or with a slot that does
- * not open. Run key changes from one place at a time, and list the slots afterwards.
+ * <p><b>Concurrency.</b> A change is a read-modify-write of {@code config}, which the store
+ * cannot compare-and-swap, so it runs under the repository's exclusive lock
+ * ({@link RepositoryLock}, as prune): two processes changing slots at once are serialized and
+ * both changes survive. A change that meets another key change's lock waits for it (with jitter,
+ * up to {@link #WAIT_FOR_OTHER_CHANGES}); one that meets a backup, copy or prune is refused with
+ * a {@link RepositoryLockedException} naming the holder, and changes nothing. After writing, the
+ * config is read again and a change not there is reported, as a last guard against a writer
+ * that ignores the lock (an older client).
  */
 final class KeyRing {
 
     static final BlobKey CONFIG = BlobKey.of("config");
+    /** The purpose a key change's lock carries; other key changes wait for a lock with it. */
+    static final String LOCK_PURPOSE = "key slot change";
+    /** How long a key change waits for other key changes' locks before it gives up. */
+    static final Duration WAIT_FOR_OTHER_CHANGES = Duration.ofSeconds(60);
 
     private KeyRing() {
     }
@@ -123,11 +130,68 @@ final class KeyRing {
     }
 
     /**
-     * Rewrites {@code config} with {@code change} applied to its current slot list. Refuses a
-     * config whose settings differ from {@code opened} (another repository, or tampered), and a
-     * result without a slot; re-reads after writing to detect a concurrent overwrite.
+     * Rewrites {@code config} with {@code change} applied to its current slot list, under the
+     * exclusive lock (see the class comment). Refuses a config whose settings differ from
+     * {@code opened} (another repository, or tampered), and a result without a slot; re-reads
+     * after writing to detect an overwrite by a writer that ignored the lock.
+     *
+     * @throws RepositoryLockedException if a backup, copy or prune holds the repository, or other
+     *         key changes held it for longer than {@link #WAIT_FOR_OTHER_CHANGES}
      */
-    static RepositoryConfig update(BlobStore store, RepositoryConfig opened, UnaryOperator<List<RepositoryConfig.KeySlot>> change) {
+    static RepositoryConfig update(BlobStore store, RepositoryConfig opened, RepositoryOptions options,
+            UnaryOperator<List<RepositoryConfig.KeySlot>> change) {
+        RepositoryLock lock = lockForChange(store, options);
+        try {
+            return update(store, opened, change);
+        } finally {
+            try {
+                lock.close();
+            } catch (IOException e) {
+                // a lock left behind goes stale and is removed by the next prune or unlock
+            }
+        }
+    }
+
+    /**
+     * Takes the exclusive lock for a slot change, waiting while only other slot changes hold the
+     * repository (they are short), and refusing at once when anything else does.
+     */
+    private static RepositoryLock lockForChange(BlobStore store, RepositoryOptions options) {
+        long deadline = System.nanoTime() + WAIT_FOR_OTHER_CHANGES.toNanos();
+        while (true) {
+            try {
+                return RepositoryLock.acquire(store, RepositoryLock.Mode.EXCLUSIVE, options.host(), options.clock(),
+                        options.lockStaleAfter(), LOCK_PURPOSE);
+            } catch (RepositoryLockedException e) {
+                boolean onlyKeyChanges;
+                try {
+                    onlyKeyChanges = RepositoryLock.holders(store, options.lockStaleAfter()).stream()
+                            .filter(h -> !h.stale()).allMatch(h -> h.purpose().equals(LOCK_PURPOSE));
+                } catch (IOException listing) {
+                    e.addSuppressed(listing);
+                    onlyKeyChanges = false;
+                }
+                if (!onlyKeyChanges || System.nanoTime() > deadline) {
+                    throw new RepositoryLockedException(e.getMessage() + "; no key slot was changed", e);
+                }
+                try {
+                    // both racers may back off: a random pause lets one of them win the next round
+                    Thread.sleep(20 + java.util.concurrent.ThreadLocalRandom.current().nextInt(200));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new OperationCancelledException("key slot change in " + store.name()
+                            + " was interrupted while waiting for another key change; nothing was changed");
+                }
+            } catch (IOException e) {
+                throw new Dr4jException("cannot lock the repository in " + store.name() + " for a key slot change: "
+                        + e.getMessage() + "; nothing was changed", e);
+            }
+        }
+    }
+
+    /** {@link #update(BlobStore, RepositoryConfig, RepositoryOptions, UnaryOperator)} once the lock is held. */
+    private static RepositoryConfig update(BlobStore store, RepositoryConfig opened,
+            UnaryOperator<List<RepositoryConfig.KeySlot>> change) {
         RepositoryConfig stored = read(store);
         if (!MessageDigest.isEqual(stored.context(), opened.context())) {
             throw new Dr4jException("the config in " + store.name() + " no longer has the settings this repository was opened"

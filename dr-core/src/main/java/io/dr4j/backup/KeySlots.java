@@ -40,7 +40,7 @@ final class KeySlots {
         RepositoryConfig current = KeyRing.read(ctx.store());
         RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), key, unlocked.master(), kdf, label,
                 ctx.options().clock().instant(), KeyRing.newId(current));
-        KeyRing.update(ctx.store(), ctx.config(), slots -> {
+        KeyRing.update(ctx.store(), ctx.config(), ctx.options(), slots -> {
             slots.add(slot);
             return slots;
         });
@@ -53,7 +53,7 @@ final class KeySlots {
             throw new IllegalArgumentException("key slot " + slotId + " is the one this repository was opened with; open it"
                     + " with another key to remove this one");
         }
-        KeyRing.update(ctx.store(), ctx.config(), slots -> {
+        KeyRing.update(ctx.store(), ctx.config(), ctx.options(), slots -> {
             if (slots.stream().noneMatch(s -> s.id().equals(slotId))) {
                 throw new IllegalArgumentException("no key slot " + slotId + " in " + storeName + " (see the key slot list)");
             }
@@ -77,7 +77,7 @@ final class KeySlots {
         RepositoryConfig.KeySlot before = stored.slots().stream().filter(s -> s.id().equals(old.slotId())).findFirst().orElseThrow();
         RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), replacement, unlocked.master(), old.kdf(), before.label(),
                 ctx.options().clock().instant(), before.id());
-        KeyRing.update(ctx.store(), ctx.config(), slots -> {
+        KeyRing.update(ctx.store(), ctx.config(), ctx.options(), slots -> {
             int at = -1;
             for (int i = 0; i < slots.size(); i++) {
                 if (slots.get(i).id().equals(before.id())) {

@@ -147,7 +147,8 @@ class KeySlotsTest {
     void aFailedConfigWriteLeavesTheOldSlots() throws Exception {
         try (Repository repo = TestRepos.open(store)) {
             String before = config();
-            store.failNextCalls(1, FailureKind.PERMANENT, Operation.PUT);
+            // the first PUT is the key change's lock, the second the config
+            store.failNthCall(2, FailureKind.PERMANENT, Operation.PUT);
             assertThatThrownBy(() -> repo.addKey(password("never"), "", TestRepos.CHEAP_KDF))
                     .isInstanceOf(Dr4jException.class).hasMessageContaining("old or the new key slots");
             assertThat(config()).isEqualTo(before);

@@ -13,25 +13,18 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.gaul.s3proxy.AuthenticationType;
-import org.gaul.s3proxy.S3Proxy;
-import org.jclouds.ContextBuilder;
-import org.jclouds.blobstore.BlobStoreContext;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -84,11 +77,12 @@ public final class S3SideBySide {
     private final URI endpoint;
     private final String accessKey;
     private final String secretKey;
+    private final BenchS3Server server;
     private int filesAtOnce = 4;
     private int dr4jConcurrency;
 
     private S3SideBySide(Path work, List<Path> files, long partSize, int concurrency, URI endpoint,
-            String accessKey, String secretKey) throws IOException {
+            BenchS3Server server) throws IOException {
         this.work = work;
         this.files = files;
         long total = 0;
@@ -99,8 +93,9 @@ public final class S3SideBySide {
         this.partSize = partSize;
         this.concurrency = concurrency;
         this.endpoint = endpoint;
-        this.accessKey = accessKey;
-        this.secretKey = secretKey;
+        this.server = server;
+        this.accessKey = server.accessKey();
+        this.secretKey = server.secretKey();
     }
 
     public static void main(String[] args) throws Exception {
@@ -120,33 +115,15 @@ public final class S3SideBySide {
             List<Path> files = new ArrayList<>(workload.writeVersion1(data));
             files.add(data.resolve("config.json"));
             Path s3dir = Files.createDirectories(work.resolve("s3proxy"));
-            Properties properties = new Properties();
-            properties.setProperty("jclouds.filesystem.basedir", s3dir.toString());
-            SecureRandom random = new SecureRandom();
-            String accessKey = "bench-" + HexFormat.of().formatHex(random.generateSeed(4));
-            String secretKey = HexFormat.of().formatHex(random.generateSeed(16));
-            try (BlobStoreContext context = ContextBuilder.newBuilder("filesystem-nio2").overrides(properties)
-                    .credentials("identity", "credential").build(BlobStoreContext.class)) {
-                context.getBlobStore().createContainerInLocation(null, BUCKET);
-                S3Proxy proxy = S3Proxy.builder().blobStore(context.getBlobStore())
-                        .endpoint(URI.create("http://127.0.0.1:0"))
-                        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, accessKey, secretKey)
-                        // the Transfer Manager's Java multipart client sends x-amz-mp-object-size,
-                        // which S3Proxy otherwise refuses with 501
-                        .ignoreUnknownHeaders(true)
-                        .build();
-                proxy.start();
-                try {
-                    URI endpoint = URI.create("http://127.0.0.1:" + proxy.getPort());
-                    S3SideBySide bench = new S3SideBySide(work, files, partSize, concurrency, endpoint, accessKey, secretKey);
-                    System.out.printf(Locale.ROOT, "workload: %d files, %.1f MB; part %d MiB, concurrency %d; S3Proxy %s (filesystem-nio2)%n",
-                            files.size(), bench.totalBytes / 1e6, partSize >> 20, concurrency, endpoint);
-                    bench.filesAtOnce = Integer.parseInt(options.getOrDefault("dr4j-files", "4"));
-                    bench.dr4jConcurrency = Integer.parseInt(options.getOrDefault("dr4j-concurrency", String.valueOf(concurrency)));
-                    bench.run(tools, rounds);
-                } finally {
-                    proxy.stop();
-                }
+            try (BenchS3Server server = BenchS3Server.start(s3dir)) {
+                server.createBucket(BUCKET);
+                URI endpoint = server.endpoint();
+                S3SideBySide bench = new S3SideBySide(work, files, partSize, concurrency, endpoint, server);
+                System.out.printf(Locale.ROOT, "workload: %d files, %.1f MB; part %d MiB, concurrency %d; S3Proxy %s (filesystem-nio2)%n",
+                        files.size(), bench.totalBytes / 1e6, partSize >> 20, concurrency, endpoint);
+                bench.filesAtOnce = Integer.parseInt(options.getOrDefault("dr4j-files", "4"));
+                bench.dr4jConcurrency = Integer.parseInt(options.getOrDefault("dr4j-concurrency", String.valueOf(concurrency)));
+                bench.run(tools, rounds);
             }
         } finally {
             BenchFiles.deleteTree(work);
@@ -423,13 +400,7 @@ public final class S3SideBySide {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         Map<String, String> env = pb.environment();
         env.keySet().removeIf(k -> k.startsWith("AWS_") || k.startsWith("RCLONE_"));
-        env.put("RCLONE_CONFIG_BENCH_TYPE", "s3");
-        env.put("RCLONE_CONFIG_BENCH_PROVIDER", "Other");
-        env.put("RCLONE_CONFIG_BENCH_ENDPOINT", endpoint.toString());
-        env.put("RCLONE_CONFIG_BENCH_REGION", "us-east-1");
-        env.put("RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE", "true");
-        env.put("RCLONE_CONFIG_BENCH_ACCESS_KEY_ID", accessKey);
-        env.put("RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY", secretKey);
+        env.putAll(server.rcloneEnv("bench"));
         Process p = pb.start();
         String output = new String(p.getInputStream().readAllBytes());
         if (p.waitFor() != 0) {

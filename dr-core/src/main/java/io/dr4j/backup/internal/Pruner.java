@@ -20,7 +20,8 @@ import java.util.Map;
  * longer needed. A crash at any point leaves every live chunk reachable: before the new index is
  * complete the old index files and packs are untouched; after it, old and new index files may
  * both name a chunk (either copy serves) and packs left undeleted are unindexed garbage that the
- * next prune removes.
+ * next prune removes. Last, the {@link CopyMap copy maps} are reconciled with what the index
+ * still holds.
  *
  * <p>Refuses to delete anything when an index file is damaged or a referenced chunk has no
  * location: a pack the index cannot describe might hold live data, so the operator repairs the
@@ -122,6 +123,8 @@ public final class Pruner {
             }
         }
         long packsWritten = 0;
+        // what the index names once the prune is done: every blob of the packs kept, and of those repacked into
+        List<List<PackFormat.Blob>> remaining = new ArrayList<>(index.packBlobs.values());
         if (!dryRun && (!doomed.isEmpty() || !repack.isEmpty())) {
             List<IndexFile.PackEntry> entries = new ArrayList<>();
             for (int pack : kept) {
@@ -145,8 +148,12 @@ public final class Pruner {
             for (BlobKey k : doomed) {
                 ctx.store().delete(k);
             }
+            remaining = entries.stream().map(IndexFile.PackEntry::blobs).toList();
         }
         if (!dryRun) {
+            ChunkIndex held = new ChunkIndex();
+            remaining.forEach(blobs -> blobs.forEach(b -> held.add(b.id(), 0, b.offset(), b.length(), b.plainLength(), b.flags())));
+            CopyMap.reconcile(ctx, held);
             // uploads a killed backup left open in a cloud store (S3 multipart); younger ones may be running
             ctx.store().cleanupIncompleteUploads(ctx.options().pruneGracePeriod());
         }

@@ -130,6 +130,23 @@ public abstract class CloudBlobStore implements BlobStore {
         return openRange(key, 0, Long.MAX_VALUE, true);
     }
 
+    /**
+     * Reads the whole object; a read that raced a writer (the bytes and the checksum of two
+     * versions, {@link VerifyingInputStream#replacedWhileRead}) is repeated once, so a reader
+     * sees one whole version, never a mix reported as corruption.
+     */
+    @Override
+    public byte[] getBytes(BlobKey key) throws IOException {
+        try {
+            return BlobStore.super.getBytes(key);
+        } catch (IOException e) {
+            if (!VerifyingInputStream.replacedWhileRead(e)) {
+                throw e;
+            }
+            return BlobStore.super.getBytes(key);
+        }
+    }
+
     /** A read of nothing asks only for the size (an offset past the end fails); others open the range. */
     @Override
     public final InputStream get(BlobKey key, long offset, long length) throws IOException {
