@@ -15,6 +15,7 @@ import io.dr4j.backup.internal.RepositoryLock;
 import io.dr4j.backup.internal.RestoreRun;
 import io.dr4j.backup.internal.RollbackGuard;
 import io.dr4j.backup.internal.SnapshotCatalog;
+import io.dr4j.backup.internal.StatsRun;
 import io.dr4j.backup.internal.Verifier;
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
@@ -95,6 +96,7 @@ public final class Repository implements AutoCloseable {
     private final RollbackGuard rollback;
     private volatile boolean closed;
     private final KeyRing.Unlocked unlocked;
+    private final RepositoryMetrics metrics;
 
     private Repository(BlobStore rawStore, RepositoryConfig config, KeyRing.Unlocked unlocked, RepositoryOptions options) {
         this.rawStore = rawStore;
@@ -113,6 +115,7 @@ public final class Repository implements AutoCloseable {
         this.catalog = new SnapshotCatalog(ctx);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("dr4j-lock-refresh"));
         this.rollback = new RollbackGuard(options.cacheDirectory().map(d -> d.resolve(config.id())), rawStore.name());
+        this.metrics = RepositoryMetrics.of(options.meterRegistry(), config.id(), rawStore.name());
     }
 
     private static ThreadFactory daemon(String name) {
@@ -231,6 +234,10 @@ public final class Repository implements AutoCloseable {
      * @throws Dr4jException if the source cannot be read or the store fails
      */
     public Snapshot backup(Path source, BackupOptions options) {
+        return metrics.backup(() -> runBackup(source, options));
+    }
+
+    private Snapshot runBackup(Path source, BackupOptions options) {
         checkOpen();
         Instant start = ctx.options().clock().instant();
         try (LockHandle lock = lock(RepositoryLock.Mode.SHARED, "backup of " + source)) {
@@ -348,7 +355,7 @@ public final class Repository implements AutoCloseable {
     public RestoreResult restore(SnapshotId id, Path target, RestoreOptions options) {
         checkOpen();
         Objects.requireNonNull(target, "target");
-        return new RestoreRun(ctx, load(id), target, options).run();
+        return metrics.restore(() -> new RestoreRun(ctx, load(id), target, options).run());
     }
 
     /**
@@ -360,7 +367,7 @@ public final class Repository implements AutoCloseable {
         checkOpen();
         Manifest m = latestManifest(filter).orElseThrow(() -> new SnapshotNotFoundException(
                 "no snapshot matching " + filter + " in " + rawStore.name()));
-        return new RestoreRun(ctx, m, target, options).run();
+        return metrics.restore(() -> new RestoreRun(ctx, m, target, options).run());
     }
 
     /**
@@ -439,13 +446,13 @@ public final class Repository implements AutoCloseable {
      */
     public VerifyReport verify(SnapshotId id, VerifyOptions options) {
         checkOpen();
-        return new Verifier(ctx, options.cancellation()).verify(load(id), options.level(), options.subset());
+        return metrics.verify(() -> new Verifier(ctx, options.cancellation()).verify(load(id), options.level(), options.subset()));
     }
 
     /** As {@link #verify(SnapshotId, VerifyLevel)}, cancellable. */
     public VerifyReport verify(SnapshotId id, VerifyLevel level, CancellationToken cancellation) {
         checkOpen();
-        return new Verifier(ctx, cancellation).verify(load(id), level);
+        return metrics.verify(() -> new Verifier(ctx, cancellation).verify(load(id), level));
     }
 
     /**
@@ -486,6 +493,58 @@ public final class Repository implements AutoCloseable {
         }
         List<String> removed = a.entries().stream().map(e -> e.entry().path()).filter(p -> !seen.contains(p)).sorted().toList();
         return new SnapshotDiff(from, to, added, removed, modified, unchanged, bytesAdded);
+    }
+
+    // ---------------------------------------------------------------- stats
+
+    /**
+     * Space figures of every snapshot together and of the store: raw size, distinct and stored
+     * bytes, chunk and pack counts, dedup and compression ratios (defined in {@link RepositoryStats}).
+     * Reads the index and each manifest once, one manifest at a time, and no pack: memory is the
+     * loaded index plus a bit per indexed chunk. A snapshot forgotten while this runs is left out.
+     *
+     * @throws CorruptObjectException if a manifest fails authentication
+     */
+    public RepositoryStats stats() {
+        checkOpen();
+        List<Snapshot> all = summaries(); // listed before the index is loaded: their index files are already written
+        StatsRun run = StatsRun.start(ctx);
+        for (Snapshot s : all) {
+            try {
+                run.add(load(s.id()));
+            } catch (SnapshotNotFoundException e) {
+                // forgotten meanwhile
+            }
+        }
+        return run.result(all.size());
+    }
+
+    /**
+     * As {@link #stats()}, for the chosen snapshots only: what they reference, each distinct chunk
+     * once, however many of them share it ({@link RepositoryStats}); the store's own figures are
+     * included. A snapshot given twice counts once.
+     *
+     * @throws SnapshotNotFoundException if {@code snapshots} is empty or names a snapshot that does not exist
+     * @throws CorruptObjectException if a manifest fails authentication
+     */
+    public RepositoryStats stats(List<SnapshotId> snapshots) {
+        checkOpen();
+        Objects.requireNonNull(snapshots, "snapshots");
+        if (snapshots.isEmpty()) {
+            throw new SnapshotNotFoundException("no snapshot chosen for stats of " + rawStore.name()
+                    + "; name at least one, or ask for the whole repository");
+        }
+        Set<SnapshotId> present = new HashSet<>(snapshotIds());
+        for (SnapshotId id : snapshots) {
+            if (!present.contains(id)) {
+                throw new SnapshotNotFoundException("no snapshot " + id + " in " + rawStore.name() + "; no stats were computed");
+            }
+        }
+        StatsRun run = StatsRun.start(ctx);
+        for (SnapshotId id : new java.util.LinkedHashSet<>(snapshots)) {
+            run.add(load(id));
+        }
+        return run.result(present.size());
     }
 
     // ---------------------------------------------------------------- retention
@@ -542,6 +601,10 @@ public final class Repository implements AutoCloseable {
      * @throws RepositoryLockedException if another process holds a lock
      */
     public PruneResult prune(boolean dryRun) {
+        return metrics.prune(dryRun, () -> runPrune(dryRun));
+    }
+
+    private PruneResult runPrune(boolean dryRun) {
         checkOpen();
         try (LockHandle lock = lock(RepositoryLock.Mode.EXCLUSIVE, dryRun ? "prune (dry run)" : "prune")) {
             PruneResult result = new Pruner(ctx).run(manifests(), dryRun);
@@ -719,6 +782,10 @@ public final class Repository implements AutoCloseable {
      * @throws OperationCancelledException if cancelled or interrupted
      */
     public CopyResult copyTo(Repository destination, List<SnapshotId> snapshots, CopyOptions options) {
+        return metrics.copy(() -> runCopy(destination, snapshots, options));
+    }
+
+    private CopyResult runCopy(Repository destination, List<SnapshotId> snapshots, CopyOptions options) {
         checkOpen();
         Objects.requireNonNull(destination, "destination");
         Objects.requireNonNull(options, "options");
