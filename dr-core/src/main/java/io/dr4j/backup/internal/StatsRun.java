@@ -33,7 +33,6 @@ public final class StatsRun {
     /** Packs some index file names that the store lacks: their chunks count as missing. */
     private final long[] packGone;
     private final List<Counted> snapshots = new ArrayList<>();
-    private final java.util.Set<SnapshotId> ids = new java.util.HashSet<>();
     private long files;
     private long rawBytes;
     private long chunks;
@@ -66,13 +65,9 @@ public final class StatsRun {
         }
     }
 
-    /** Counts one snapshot; a snapshot added twice counts once. */
+    /** Counts one snapshot; the caller adds each snapshot once (a second add would count its files twice). */
     public void add(Manifest manifest) {
-        SnapshotId id = manifest.snapshot().id();
-        if (!ids.add(id)) {
-            return;
-        }
-        snapshots.add(new Counted(id, manifest.snapshot().time()));
+        snapshots.add(new Counted(manifest.snapshot().id(), manifest.snapshot().time()));
         ChunkIndex ix = index.chunks;
         for (Manifest.Entry entry : manifest.entries()) {
             if (entry.entry().type() != SnapshotEntry.Type.FILE) {
