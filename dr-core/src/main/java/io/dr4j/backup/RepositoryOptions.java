@@ -1,5 +1,6 @@
 package io.dr4j.backup;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import java.net.InetAddress;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -36,10 +37,13 @@ import java.util.OptionalLong;
  * @param uploadLimit bytes per second this repository sends to its store at most, all threads together (default
  *     unlimited); see {@link io.dr4j.storage.RateLimitedBlobStore}
  * @param downloadLimit bytes per second this repository reads from its store at most (default unlimited)
+ * @param meterRegistry where backups, restores, verifies, prunes and copies publish their Micrometer meters
+ *     ({@code dr4j.repository.*}, listed in {@code docs/guide.md} §Metrics); default none: nothing is registered
  */
 public record RepositoryOptions(int workers, int ioConcurrency, long inFlightBytes, Optional<Path> cacheDirectory,
         String host, Clock clock, Duration lockStaleAfter, Duration pruneGracePeriod, int storeAttempts,
-        double repackThreshold, ReaderLimits readerLimits, OptionalLong uploadLimit, OptionalLong downloadLimit) {
+        double repackThreshold, ReaderLimits readerLimits, OptionalLong uploadLimit, OptionalLong downloadLimit,
+        Optional<MeterRegistry> meterRegistry) {
 
     public RepositoryOptions {
         if (workers < 1 || workers > 256) {
@@ -72,6 +76,7 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
         Objects.requireNonNull(readerLimits, "readerLimits");
         checkLimit("uploadLimit", uploadLimit);
         checkLimit("downloadLimit", downloadLimit);
+        Objects.requireNonNull(meterRegistry, "meterRegistry");
     }
 
     private static void checkLimit(String name, OptionalLong limit) {
@@ -106,6 +111,7 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
         private ReaderLimits readerLimits = ReaderLimits.defaults();
         private OptionalLong uploadLimit = OptionalLong.empty();
         private OptionalLong downloadLimit = OptionalLong.empty();
+        private Optional<MeterRegistry> meterRegistry = Optional.empty();
 
         private Builder() {
         }
@@ -193,11 +199,22 @@ public record RepositoryOptions(int workers, int ioConcurrency, long inFlightByt
             return this;
         }
 
+        /**
+         * Publishes the meters of this repository's operations in {@code registry} (default none); see
+         * {@code docs/guide.md} §Metrics for their names and tags. Meters appear at an operation's end and are
+         * not removed by {@link Repository#close()}, so a process that opens a repository per backup keeps
+         * counting on the same meters.
+         */
+        public Builder meterRegistry(MeterRegistry registry) {
+            this.meterRegistry = Optional.of(Objects.requireNonNull(registry, "registry"));
+            return this;
+        }
+
         /** @throws IllegalArgumentException naming the first setting out of range */
         public RepositoryOptions build() {
             return new RepositoryOptions(workers, ioConcurrency, inFlightBytes, cacheDirectory, host, clock,
                     lockStaleAfter, pruneGracePeriod, storeAttempts, repackThreshold, readerLimits, uploadLimit,
-                    downloadLimit);
+                    downloadLimit, meterRegistry);
         }
 
         private static Optional<Path> defaultCacheDirectory() {

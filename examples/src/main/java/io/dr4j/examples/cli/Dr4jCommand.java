@@ -30,7 +30,7 @@ import picocli.CommandLine.Command;
         subcommands = {Commands.Init.class, Commands.Backup.class, Commands.Restore.class, Commands.Verify.class,
             Commands.Snapshots.class, Commands.Diff.class, Commands.Forget.class, Commands.Prune.class,
             Commands.Drill.class, Commands.Repair.class, UnlockCommand.class, AcceptRollbackCommand.class, KeyCommand.class,
-            LsCommand.class, DumpCommand.class, CopyCommand.class},
+            LsCommand.class, DumpCommand.class, CopyCommand.class, StatsCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success (and for verify/drill: the check passed)", "  1  failure (store, I/O, unexpected error)",
             "  2  usage error (options, URI, duration, missing key)", "  3  check failed (verify problems, drill failed, "
