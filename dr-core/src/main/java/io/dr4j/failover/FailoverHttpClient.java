@@ -47,11 +47,18 @@ import java.util.function.Consumer;
  * many events and bytes arrived, unless the caller supplied a {@link StreamResumer}: then the
  * stream is continued on another endpoint, from what the caller already received.
  *
+ * <p>{@link Builder#build()} warms the failure path up ({@link Builder#warmUp}): one request through
+ * this client's HTTP client to a loopback port where nothing listens, so that the first real
+ * refused connection does not also pay for loading the code that handles it.
+ *
  * <p>Thread-safe. {@link #close()} closes the router (this client is meant to be its only
  * user), the client's timer and, if this client created it, its HTTP executor; an
  * {@code HttpClient} passed in is left alone.
  */
 public final class FailoverHttpClient implements AutoCloseable {
+
+    /** The longest the build-time warm-up waits for its refused connection. */
+    private static final Duration WARM_UP_LIMIT = Duration.ofSeconds(1);
 
     private final FailoverRouter<URI> router;
     private final HttpClient http;
@@ -61,6 +68,7 @@ public final class FailoverHttpClient implements AutoCloseable {
     private final Duration deadline;
     private final List<String> headers;
     private final Clock clock;
+    private final WarmUp.Result warmedUp;
 
     private FailoverHttpClient(Builder b) {
         this.router = b.router;
@@ -89,6 +97,37 @@ public final class FailoverHttpClient implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.warmedUp = b.warmUp ? WarmUp.run("FailoverHttpClient over router '" + router.config().name() + "'",
+                () -> warmUp(b.warmUpTarget.get())) : WarmUp.Result.SKIPPED;
+    }
+
+    /**
+     * Sends one request through this client's own HTTP client and attempt code to {@code closed}
+     * (a loopback port where nothing listens), on a throwaway router of two endpoints both at that
+     * address: the refused connection, the verdict, the ejection, the retry on the second
+     * endpoint, the final failure and the deadline timer all run once, before any real failure
+     * does. No configured endpoint is called and no configured header is sent.
+     */
+    private int warmUp(URI closed) throws Exception {
+        try (FailoverRouter<URI> throwaway = FailoverRouter.<URI>builder().name("dr4j-warm-up").warmUp(false)
+                .endpoint(Endpoint.of("warm-up-a", "warm-up-a", 0, closed))
+                .endpoint(Endpoint.of("warm-up-b", "warm-up-b", 1, closed))
+                .whenAllSaturated(Duration.ZERO)
+                .build()) {
+            CompletableFuture<InferenceResponse> refused = postAsync(throwaway, "v1/chat/completions", "{}", false);
+            try {
+                InferenceResponse answer = refused.get(WARM_UP_LIMIT.toNanos(), TimeUnit.NANOSECONDS);
+                throw new IllegalStateException("warm-up: something answered at " + closed + " (status " + answer.statusCode() + ")");
+            } catch (ExecutionException expected) {
+                // Refused, as intended.
+            }
+            return WarmUp.failedAttempts(throwaway);
+        }
+    }
+
+    /** What the warm-up at build time did; package-private, for tests. */
+    WarmUp.Result warmedUp() {
+        return warmedUp;
     }
 
     /** A builder over {@code router}, whose endpoint payloads are base URIs such as {@code http://10.0.0.1:8000/}. */
@@ -138,8 +177,13 @@ public final class FailoverHttpClient implements AutoCloseable {
 
     /** The asynchronous {@link #post}: the future fails with the exceptions {@code post} throws. */
     public CompletableFuture<InferenceResponse> postAsync(String path, String json) {
+        return postAsync(router, path, json, true);
+    }
+
+    /** {@link #postAsync(String, String)} through {@code via}; {@code withHeaders} false leaves the configured headers out. */
+    private CompletableFuture<InferenceResponse> postAsync(FailoverRouter<URI> via, String path, String json, boolean withHeaders) {
         Objects.requireNonNull(json, "json");
-        CompletableFuture<InferenceResponse> result = router.callIdempotentAsync(endpoint -> attempt(endpoint, path, json));
+        CompletableFuture<InferenceResponse> result = via.callIdempotentAsync(endpoint -> attempt(endpoint, path, json, withHeaders));
         CompletableFuture<InferenceResponse> bounded = new CompletableFuture<>();
         ScheduledFuture<?> expiry = timer.schedule(() -> {
             if (bounded.completeExceptionally(new DeadlineExceededException("POST " + path, deadline))) {
@@ -157,8 +201,8 @@ public final class FailoverHttpClient implements AutoCloseable {
         return bounded;
     }
 
-    private CompletableFuture<InferenceResponse> attempt(Endpoint<URI> endpoint, String path, String json) {
-        HttpRequest request = request(endpoint, path, json, "application/json");
+    private CompletableFuture<InferenceResponse> attempt(Endpoint<URI> endpoint, String path, String json, boolean withHeaders) {
+        HttpRequest request = request(endpoint, path, json, "application/json", withHeaders);
         CompletableFuture<HttpResponse<String>> send = http.sendAsync(request, HttpResponse.BodyHandlers.ofString());
         CompletableFuture<InferenceResponse> answer = send.thenApply(response -> {
             int status = response.statusCode();
@@ -257,7 +301,7 @@ public final class FailoverHttpClient implements AutoCloseable {
 
     private StreamSummary streamOnce(Endpoint<URI> endpoint, String path, String json, Consumer<ServerSentEvent> onEvent,
                                      RuntimeException[] consumerFailure) throws IOException, InterruptedException {
-        HttpRequest request = request(endpoint, path, json, "text/event-stream");
+        HttpRequest request = request(endpoint, path, json, "text/event-stream", true);
         HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
         InputStream body = response.body();
         if (response.statusCode() / 100 != 2) {
@@ -332,13 +376,13 @@ public final class FailoverHttpClient implements AutoCloseable {
         return new EndpointStatusException(endpoint.id(), status, detail);
     }
 
-    private HttpRequest request(Endpoint<URI> endpoint, String path, String json, String accept) {
+    private HttpRequest request(Endpoint<URI> endpoint, String path, String json, String accept, boolean withHeaders) {
         HttpRequest.Builder b = HttpRequest.newBuilder(resolve(endpoint.payload(), path))
                 .timeout(tryTimeout)
                 .header("Content-Type", "application/json")
                 .header("Accept", accept)
                 .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8));
-        for (int i = 0; i < headers.size(); i += 2) {
+        for (int i = 0; withHeaders && i < headers.size(); i += 2) {
             b.header(headers.get(i), headers.get(i + 1));
         }
         return b.build();
@@ -393,6 +437,12 @@ public final class FailoverHttpClient implements AutoCloseable {
         }
     }
 
+    /** Where a warm-up request goes: a base URI at which nothing listens. */
+    @FunctionalInterface
+    interface WarmUpTarget {
+        URI get() throws IOException;
+    }
+
     /**
      * Builds a {@link FailoverHttpClient}. Not thread-safe.
      */
@@ -402,6 +452,8 @@ public final class FailoverHttpClient implements AutoCloseable {
         private Duration tryTimeout = Duration.ofSeconds(30);
         private Duration deadline = Duration.ofMinutes(2);
         private final List<String> headers = new ArrayList<>();
+        private boolean warmUp = true;
+        private WarmUpTarget warmUpTarget = WarmUp::closedLoopbackPort;
 
         private Builder(FailoverRouter<URI> router) {
             this.router = Objects.requireNonNull(router, "router");
@@ -429,6 +481,26 @@ public final class FailoverHttpClient implements AutoCloseable {
         public Builder header(String name, String value) {
             headers.add(Objects.requireNonNull(name, "name"));
             headers.add(Objects.requireNonNull(value, "value of header " + name));
+            return this;
+        }
+
+        /**
+         * Whether {@link #build()} first sends one request through this client's HTTP client to a
+         * port on the loopback interface where nothing listens (default on), so that the refused
+         * connection, the ejection, the retry and the final failure have all run once before the
+         * first real failure, which otherwise pays for loading them while a region goes down. No
+         * configured endpoint is called and none of the configured headers is sent. Measured: 8–16 ms
+         * per client (two refused connections), about 25 ms more in the first client of a process.
+         * A warm-up that fails is logged at debug level and never fails the build.
+         */
+        public Builder warmUp(boolean enabled) {
+            this.warmUp = enabled;
+            return this;
+        }
+
+        /** Package-private for tests: where the warm-up sends its request (default: a closed loopback port). */
+        Builder warmUpTarget(WarmUpTarget target) {
+            this.warmUpTarget = Objects.requireNonNull(target, "target");
             return this;
         }
 

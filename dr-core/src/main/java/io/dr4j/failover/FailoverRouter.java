@@ -57,6 +57,12 @@ import org.slf4j.LoggerFactory;
  * ({@link HedgePolicy}): a backup copy after the observed latency percentile, paid from the same
  * budget; the first success wins and the loser is cancelled.
  *
+ * <h2>A warm failure path</h2>
+ * A router may serve for days without a failure; when a region dies, its failure path would run
+ * for the first time, cold. {@code build()} therefore runs it once in memory on throwaway routers
+ * (never on the configured endpoints; {@link FailoverRouterBuilder#warmUp}), and
+ * {@link FailoverHttpClient} sends one request to a closed loopback port.
+ *
  * <h2>Elasticity</h2>
  * Endpoints can be added, removed, drained and re-weighted while calls run; in-flight calls are
  * never dropped.
@@ -89,8 +95,11 @@ public final class FailoverRouter<E> implements AutoCloseable {
     private final boolean ownsScheduler;
     private final ScheduledFuture<?> probes;
     private volatile boolean closed;
+    private final WarmUp.Result warmedUp;
 
     FailoverRouter(FailoverRouterConfig<E> c) {
+        // Before this router exists: the warm-up runs on throwaway routers only, and nothing of this one can be reached yet.
+        this.warmedUp = c.warmUp ? WarmUp.run("router '" + c.name + "'", WarmUp::router) : WarmUp.Result.SKIPPED;
         this.config = c;
         this.clock = NanoClock.of(c.clock);
         long now = clock.read();
@@ -234,6 +243,11 @@ public final class FailoverRouter<E> implements AutoCloseable {
     }
 
     // ---------------------------------------------------------------- views
+
+    /** What the warm-up at build time did; package-private, for tests. */
+    WarmUp.Result warmedUp() {
+        return warmedUp;
+    }
 
     /** Calls waiting right now for an endpoint to free up; package-private, for tests that await a queued call. */
     int waitingForFree() {

@@ -54,6 +54,7 @@ public final class FailoverRouterConfig<E> {
     final ConcurrencyLimit concurrencyLimit;
     final MeterRegistry registry;
     final ScheduledExecutorService scheduler;
+    final boolean warmUp;
 
     FailoverRouterConfig(FailoverRouterBuilder<E> b) {
         this.endpoints = List.copyOf(b.endpoints);
@@ -88,6 +89,7 @@ public final class FailoverRouterConfig<E> {
         this.concurrencyLimit = b.concurrencyLimit;
         this.registry = b.registry;
         this.scheduler = b.scheduler;
+        this.warmUp = b.warmUp;
     }
 
     /** The breaker configuration each endpoint gets: the escape hatch's, or one built from the threshold and window. */
@@ -241,6 +243,11 @@ public final class FailoverRouterConfig<E> {
     /** The per-endpoint concurrency limit. */
     public ConcurrencyLimit concurrencyLimit() {
         return concurrencyLimit;
+    }
+
+    /** Whether {@code build()} runs the failure path once in memory first ({@link FailoverRouterBuilder#warmUp}). */
+    public boolean warmUp() {
+        return warmUp;
     }
 
     /** The meter registry, if metrics are on. */

@@ -1,6 +1,7 @@
 package io.dr4j.failover;
 
 import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -46,6 +47,8 @@ final class LoopbackInferenceServer implements AutoCloseable {
 
     final String name;
     final AtomicInteger served = new AtomicInteger();
+    /** Every exchange the server received, on any path (health checks and unknown paths included). */
+    final AtomicInteger exchanges = new AtomicInteger();
     volatile Duration delay = Duration.ZERO;
     volatile int events = 5;
     volatile StreamFault streamFault = StreamFault.NONE;
@@ -109,14 +112,22 @@ final class LoopbackInferenceServer implements AutoCloseable {
             return t;
         });
         s.setExecutor(executor);
-        s.createContext("/v1/chat/completions", this::complete);
-        s.createContext("/v1/stream", this::stream);
-        s.createContext("/v1/generate", this::generate);
-        s.createContext("/v1/bad", ex -> respond(ex, 400, "{\"error\":\"bad request\"}"));
-        s.createContext("/health", ex -> respond(ex, 200, "ok"));
+        s.createContext("/v1/chat/completions", counted(this::complete));
+        s.createContext("/v1/stream", counted(this::stream));
+        s.createContext("/v1/generate", counted(this::generate));
+        s.createContext("/v1/bad", counted(ex -> respond(ex, 400, "{\"error\":\"bad request\"}")));
+        s.createContext("/health", counted(ex -> respond(ex, 200, "ok")));
+        s.createContext("/", counted(ex -> respond(ex, 404, "{\"error\":\"not found\"}")));
         s.start();
         port = s.getAddress().getPort();
         server = s;
+    }
+
+    private HttpHandler counted(HttpHandler handler) {
+        return ex -> {
+            exchanges.incrementAndGet();
+            handler.handle(ex);
+        };
     }
 
     /** Kills the server: the listener and every open connection close at once. */

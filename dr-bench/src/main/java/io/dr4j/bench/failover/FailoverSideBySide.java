@@ -3,12 +3,17 @@ package io.dr4j.bench.failover;
 import io.dr4j.failover.ConcurrencyLimit;
 import io.dr4j.failover.Endpoint;
 import io.dr4j.failover.EndpointStatus;
+import io.dr4j.failover.FailoverEvent;
 import io.dr4j.failover.FailoverHttpClient;
 import io.dr4j.failover.FailoverRouter;
 import io.dr4j.failover.FailoverRouterBuilder;
 import io.dr4j.failover.HedgePolicy;
 import io.dr4j.failover.InferenceResponse;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -22,11 +27,14 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Side by side, in one run on loopback: two "regions" of stand-in inference servers behind
@@ -35,7 +43,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code backup}), and the same servers behind dr4j's {@link FailoverHttpClient} (region A
  * priority 0, region B priority 1, probes every 100 ms). Under a steady open-loop load it kills
  * region A, waits, and brings it back; it reports failed requests, p50/p99 latency during the
- * failover, the time until region B serves everything and the time to fail back. Then the
+ * failover, the detection time (until both servers of region A are out of rotation: HAProxy
+ * printed "is DOWN" for them, dr4j ejected them), the time until region B serves everything and
+ * the time to fail back. Then the
  * overload scenario: two servers of fixed capacity (4 at a time, 2 waiting, 50 ms each, 429
  * beyond) offered twice their capacity by closed-loop callers, reporting goodput against
  * capacity. Everything runs on 127.0.0.1 and stops by itself; HAProxy is a child process.
@@ -43,7 +53,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * <pre>
  * apt-get install -y haproxy          # Debian 12: HAProxy 2.6
  * mvn -B -q -pl dr-bench -am package -DskipTests
- * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.failover.FailoverSideBySide [--rate 200] [--service-ms 5] [--dr4j-rows default,hedged]
+ * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.failover.FailoverSideBySide [--rate 200] [--service-ms 5] [--dr4j-rows default,hedged] [--overload false]
  * </pre>
  */
 public final class FailoverSideBySide {
@@ -58,13 +68,17 @@ public final class FailoverSideBySide {
     private static final boolean TIMELINE = Boolean.getBoolean("timeline");
     /** With {@code -Dtimeline=true}: dr4j's HTTP exchanges (requests and probes) and router events, for the view around the kill. */
     private static final List<TracingHttpClient> TRACES = Collections.synchronizedList(new ArrayList<>());
-    private static final List<String> EVENTS = Collections.synchronizedList(new ArrayList<>());
+    private static final List<Map.Entry<Long, FailoverEvent>> EVENTS = Collections.synchronizedList(new ArrayList<>());
 
     private FailoverSideBySide() {
     }
 
     /** One request: when it started (ns since the run began), how long it took, who answered (null: failed). */
     private record Sample(long start, long latency, String server) {
+    }
+
+    /** A server taken out of rotation ({@link System#nanoTime}): HAProxy's "is DOWN", dr4j's ejection. */
+    private record Down(long at, String server) {
     }
 
     /** Sends one request and returns the answering server's name; throws on failure. */
@@ -78,18 +92,20 @@ public final class FailoverSideBySide {
         int serviceMs = 5;
         // Which dr4j failover rows, in which order: the first in the JVM meets the failure paths cold (class loading, JIT).
         List<String> dr4jRows = List.of("default", "hedged");
+        boolean overloadRows = true;
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--rate" -> rate = Integer.parseInt(args[i + 1]);
                 case "--service-ms" -> serviceMs = Integer.parseInt(args[i + 1]);
                 case "--dr4j-rows" -> dr4jRows = List.of(args[i + 1].split(","));
+                case "--overload" -> overloadRows = Boolean.parseBoolean(args[i + 1]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
         Path work = Files.createTempDirectory("dr4j-haproxy");
         List<String> table = new ArrayList<>();
-        table.add("| scenario | client | requests | failed | p50 ms | p99 ms | B serves all after ms | fail back after ms |");
-        table.add("|---|---|---|---|---|---|---|---|");
+        table.add("| scenario | client | requests | failed | p50 ms | p99 ms | A out after ms | B serves all after ms | fail back after ms |");
+        table.add("|---|---|---|---|---|---|---|---|---|");
         Duration service = Duration.ofMillis(serviceMs);
         List<BenchInferenceServer> a = List.of(new BenchInferenceServer("a1", service, 0, 0), new BenchInferenceServer("a2", service, 0, 0));
         List<BenchInferenceServer> b = List.of(new BenchInferenceServer("b1", service, 0, 0), new BenchInferenceServer("b2", service, 0, 0));
@@ -101,11 +117,12 @@ public final class FailoverSideBySide {
             int port = freePort();
             Path cfg = work.resolve("failover.cfg");
             Files.writeString(cfg, haproxyFailoverConfig(port, a, b));
-            Process haproxy = startHaproxy(cfg, work.resolve("failover.log"));
+            List<Down> proxyDowns = Collections.synchronizedList(new ArrayList<>());
+            Process haproxy = startHaproxy(cfg, work.resolve("failover.log"), proxyDowns);
             try {
                 awaitUp(plain, URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"));
                 Sender viaProxy = () -> post(plain, URI.create("http://127.0.0.1:" + port + "/v1/chat/completions"));
-                table.add(row("region A killed", "HAProxy 2.6", failover(viaProxy, a, rate)));
+                table.add(row("region A killed", "HAProxy 2.6", failover(viaProxy, a, rate, proxyDowns)));
             } finally {
                 haproxy.destroy();
                 haproxy.waitFor(10, TimeUnit.SECONDS);
@@ -120,14 +137,15 @@ public final class FailoverSideBySide {
                     case "hedged" -> true;
                     default -> throw new IllegalArgumentException("--dr4j-rows takes default and hedged, not " + kind);
                 };
+                List<Down> ejections = Collections.synchronizedList(new ArrayList<>());
                 try (FailoverHttpClient dr4j = dr4jClient(a, b, ConcurrencyLimit.none(), TIMELINE && !hedged,
-                        hedged ? HedgePolicy.p95() : null)) {
+                        hedged ? HedgePolicy.p95() : null, ejections)) {
                     Sender viaDr4j = () -> serverOf(dr4j.post("v1/chat/completions", "{\"prompt\":\"hi\"}"));
                     // Enough calls for the hedge's latency percentile (the 3 s before the kill would give it 600 more).
                     for (int i = 0; i < 2 * HedgePolicy.MIN_SAMPLES; i++) {
                         viaDr4j.send();
                     }
-                    table.add(row("region A killed", hedged ? "dr4j, hedged at p95 (opt-in)" : "dr4j", failover(viaDr4j, a, rate)));
+                    table.add(row("region A killed", hedged ? "dr4j, hedged at p95 (opt-in)" : "dr4j", failover(viaDr4j, a, rate, ejections)));
                 }
             }
         } finally {
@@ -135,6 +153,11 @@ public final class FailoverSideBySide {
             b.forEach(BenchInferenceServer::close);
         }
 
+        if (!overloadRows) {
+            plainExecutor.shutdownNow();
+            System.out.println(String.join("\n", table));
+            return;
+        }
         table.add("");
         table.add("| scenario | client | calls | goodput/s | capacity/s | goodput % | failed | 429 answered | p99 ms |");
         table.add("|---|---|---|---|---|---|---|---|---|");
@@ -144,7 +167,7 @@ public final class FailoverSideBySide {
             int port = freePort();
             Path cfg = work.resolve("overload.cfg");
             Files.writeString(cfg, haproxyOverloadConfig(port, o, 0));
-            Process haproxy = startHaproxy(cfg, work.resolve("overload.log"));
+            Process haproxy = startHaproxy(cfg, work.resolve("overload.log"), new ArrayList<>());
             try {
                 URI uri = URI.create("http://127.0.0.1:" + port + "/v1/chat/completions");
                 awaitUp(plain, uri);
@@ -156,7 +179,7 @@ public final class FailoverSideBySide {
             port = freePort();
             cfg = work.resolve("overload-maxconn.cfg");
             Files.writeString(cfg, haproxyOverloadConfig(port, o, 6));
-            haproxy = startHaproxy(cfg, work.resolve("overload-maxconn.log"));
+            haproxy = startHaproxy(cfg, work.resolve("overload-maxconn.log"), new ArrayList<>());
             try {
                 URI uri = URI.create("http://127.0.0.1:" + port + "/v1/chat/completions");
                 awaitUp(plain, uri);
@@ -188,8 +211,13 @@ public final class FailoverSideBySide {
 
     // ---------------------------------------------------------------- scenarios
 
-    /** Steady open-loop load; region A killed after BEFORE_KILL, back after KILLED more. */
-    private static List<Object> failover(Sender sender, List<BenchInferenceServer> regionA, int rate) throws Exception {
+    /**
+     * Steady open-loop load; region A killed after BEFORE_KILL, back after KILLED more.
+     *
+     * @param downs where the client under test records servers it takes out of rotation
+     */
+    private static List<Object> failover(Sender sender, List<BenchInferenceServer> regionA, int rate, List<Down> downs)
+            throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(256, daemon("load"));
         List<Sample> samples = Collections.synchronizedList(new ArrayList<>());
         long t0 = System.nanoTime();
@@ -199,6 +227,8 @@ public final class FailoverSideBySide {
         long end = restore + AFTER_RESTORE.toNanos();
         List<Future<?>> futures = new ArrayList<>();
         boolean killed = false;
+        long killedAt = 0;
+        long killUptime = 0;
         boolean restored = false;
         try {
             for (long next = 0; next < end; next += periodNanos) {
@@ -208,6 +238,8 @@ public final class FailoverSideBySide {
                 }
                 long now = System.nanoTime() - t0;
                 if (!killed && now >= kill) {
+                    killUptime = ManagementFactory.getRuntimeMXBean().getUptime();
+                    killedAt = System.nanoTime();
                     regionA.forEach(BenchInferenceServer::stop);
                     killed = true;
                 }
@@ -236,6 +268,8 @@ public final class FailoverSideBySide {
             pool.awaitTermination(10, TimeUnit.SECONDS);
         }
         List<Sample> all = new ArrayList<>(samples);
+        // To line up with -Xlog:class+load (uptime decorations) or -XX:+PrintCompilation when diagnosing.
+        System.out.printf(Locale.ROOT, "  (region A killed at JVM uptime %d ms)%n", killUptime);
         if (TIMELINE) {
             long slowNanos = Duration.ofMillis(20).toNanos();
             for (Sample x : all) {
@@ -253,9 +287,8 @@ public final class FailoverSideBySide {
                 }
             }
             synchronized (EVENTS) {
-                for (String e : EVENTS) {
-                    String[] parts = e.split(" ", 2);
-                    System.out.printf(Locale.ROOT, "  event %+.1f ms: %s%n", (Long.parseLong(parts[0]) - t0 - kill) / 1e6, parts[1]);
+                for (Map.Entry<Long, FailoverEvent> e : EVENTS) {
+                    System.out.printf(Locale.ROOT, "  event %+.1f ms: %s%n", (e.getKey() - t0 - kill) / 1e6, e.getValue());
                 }
             }
 
@@ -282,7 +315,21 @@ public final class FailoverSideBySide {
                 .mapToLong(Sample::start).max().orElse(restore);
         boolean stillB = all.stream().filter(s -> s.start >= end - Duration.ofMillis(500).toNanos())
                 .anyMatch(s -> s.server != null && s.server.startsWith("b"));
-        return List.of(all.size(), failed, ms(percentile(window, 0.5)), ms(percentile(window, 0.99)), ms(lastBad - kill),
+        // Detected once every server of region A was taken out of rotation (its first removal after the kill).
+        long detected = 0;
+        synchronized (downs) {
+            for (BenchInferenceServer s : regionA) {
+                long at = Long.MAX_VALUE;
+                for (Down d : downs) {
+                    if (d.server.equals(s.name) && d.at - killedAt >= 0 && d.at - t0 < restore) {
+                        at = Math.min(at, d.at - killedAt);
+                    }
+                }
+                detected = Math.max(detected, at);
+            }
+        }
+        return List.of(all.size(), failed, ms(percentile(window, 0.5)), ms(percentile(window, 0.99)),
+                detected == Long.MAX_VALUE ? "never" : ms(detected), ms(lastBad - kill),
                 stillB ? "not within " + AFTER_RESTORE.toSeconds() + " s" : ms(lastB - restore));
     }
 
@@ -335,12 +382,15 @@ public final class FailoverSideBySide {
     // ---------------------------------------------------------------- clients
 
     private static FailoverHttpClient dr4jClient(List<BenchInferenceServer> a, List<BenchInferenceServer> b, ConcurrencyLimit limit) {
-        return dr4jClient(a, b, limit, false, null);
+        return dr4jClient(a, b, limit, false, null, new ArrayList<>());
     }
 
-    /** @param hedge null for no hedging */
+    /**
+     * @param hedge null for no hedging
+     * @param ejections where the client records each ejection (a listener, as an operator's monitoring would have)
+     */
     private static FailoverHttpClient dr4jClient(List<BenchInferenceServer> a, List<BenchInferenceServer> b, ConcurrencyLimit limit,
-                                                 boolean traced, HedgePolicy hedge) {
+                                                 boolean traced, HedgePolicy hedge, List<Down> ejections) {
         HttpClient probes = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofMillis(200)).build();
         if (traced) {
             TracingHttpClient t = new TracingHttpClient(probes);
@@ -361,8 +411,14 @@ public final class FailoverSideBySide {
         if (hedge != null) {
             router.hedging(hedge);
         }
+        router.listener(event -> {
+            if (event instanceof FailoverEvent.Ejected e) {
+                ejections.add(new Down(System.nanoTime(), e.endpoint().id()));
+            }
+        });
         if (traced) {
-            router.listener(event -> EVENTS.add(System.nanoTime() + " " + event));
+            // Formatted when printed: a record's first toString() links its ObjectMethods bootstrap (~100 ms cold), on the ejecting thread.
+            router.listener(event -> EVENTS.add(Map.entry(System.nanoTime(), event)));
         }
         FailoverHttpClient.Builder client = FailoverHttpClient.builder(router.build()).tryTimeout(Duration.ofSeconds(2))
                 .deadline(Duration.ofSeconds(5));
@@ -445,13 +501,38 @@ public final class FailoverSideBySide {
                 + "    default_backend inference\n";
     }
 
-    private static Process startHaproxy(Path cfg, Path log) throws IOException, InterruptedException {
+    /**
+     * Starts HAProxy in the foreground; its output goes to {@code log}, and each "Server
+     * inference/x is DOWN" it prints is added to {@code downs} with the time it was read (HAProxy
+     * writes these warnings unbuffered, as it changes the server's state).
+     */
+    private static Process startHaproxy(Path cfg, Path log, List<Down> downs) throws IOException, InterruptedException {
         Process check = new ProcessBuilder("haproxy", "-c", "-f", cfg.toString()).redirectErrorStream(true)
                 .redirectOutput(log.resolveSibling(log.getFileName() + ".check").toFile()).start();
         if (check.waitFor() != 0) {
             throw new IllegalStateException("haproxy rejected " + cfg + ": " + Files.readString(log.resolveSibling(log.getFileName() + ".check")));
         }
-        return new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString()).redirectErrorStream(true).start();
+        Pattern down = Pattern.compile("Server inference/(\\S+) is DOWN");
+        Thread reader = new Thread(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+                 BufferedWriter out = Files.newBufferedWriter(log)) {
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                    long at = System.nanoTime();
+                    Matcher m = down.matcher(line);
+                    if (m.find()) {
+                        downs.add(new Down(at, m.group(1)));
+                    }
+                    out.write(line);
+                    out.newLine();
+                }
+            } catch (IOException e) {
+                System.err.println("reading haproxy's output: " + e);
+            }
+        }, "haproxy-output");
+        reader.setDaemon(true);
+        reader.start();
+        return p;
     }
 
     private static void awaitUp(HttpClient client, URI uri) throws InterruptedException {
@@ -475,7 +556,7 @@ public final class FailoverSideBySide {
 
     private static String row(String scenario, String client, List<Object> r) {
         return "| " + scenario + " | " + client + " | " + r.get(0) + " | " + r.get(1) + " | " + r.get(2) + " | " + r.get(3) + " | "
-                + r.get(4) + " | " + r.get(5) + " |";
+                + r.get(4) + " | " + r.get(5) + " | " + r.get(6) + " |";
     }
 
     private static String describe(ConcurrencyLimit limit) {
