@@ -132,7 +132,6 @@ public final class TensorCodec {
     private static final int SAMPLE = 4096;
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
-    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
 
     private static final TensorCodec DEFAULTS = new TensorCodec(DEFAULT_LEVEL, Split.EXPONENT_BYTE, DEFAULT_MAX_CHUNK);
 
@@ -389,52 +388,12 @@ public final class TensorCodec {
         return plainLength;
     }
 
-    // The split and join loops are the codec's hot path. BF16/F16 go eight elements (two longs)
-    // per step as SWAR: rotate every 16-bit lane of a long at once, then gather the high and low
-    // bytes of the four lanes into four contiguous bytes (and back), so a chunk costs a few long
-    // operations per eight elements instead of two byte stores and a rotation per element. The
-    // planes of a chunk lie back to back, plane k at k * n; the last n mod 8 elements go one by one.
-
-    /** Bit 0 of every 16-bit lane. */
-    private static final long LANE16_BIT0 = 0x0001_0001_0001_0001L;
-    /** The low byte of every 16-bit lane. */
-    private static final long LANE16_LOW_BYTE = 0x00FF_00FF_00FF_00FFL;
-    private static final long LANE32_LOW_HALF = 0x0000_FFFF_0000_FFFFL;
-    private static final long LOW_INT = 0xFFFF_FFFFL;
-
-    /** Rotates every 16-bit lane of {@code x} left by {@code r} (0 or 1); {@code low} = {@code LANE16_BIT0 * ((1 << r) - 1)}. */
-    private static long rotl16(long x, int r, long low) {
-        return ((x << r) & ~low) | ((x >>> (16 - r)) & low);
-    }
-
-    /** Inverse of {@link #rotl16}: {@code high} = {@code low << (16 - r)}. */
-    private static long rotr16(long x, int r, long high) {
-        return ((x >>> r) & ~high) | ((x << (16 - r)) & high);
-    }
-
-    /** Bytes 0, 2, 4, 6 of {@code x} (the others zero) to bytes 0..3 of the result. */
-    private static long gather(long x) {
-        x = (x | x >>> 8) & LANE32_LOW_HALF;
-        return (x | x >>> 16) & LOW_INT;
-    }
-
-    /** Bytes 0..3 of {@code x} (the rest zero) to bytes 0, 2, 4, 6 of the result: the inverse of {@link #gather}. */
-    private static long spread(long x) {
-        x = (x | x << 16) & LANE32_LOW_HALF;
-        return (x | x << 8) & LANE16_LOW_BYTE;
-    }
+    // The split and join loops are the codec's hot path: one element per iteration, read and
+    // written whole through a VarHandle; the planes of a chunk lie back to back, plane k at k * n.
 
     private static void split2(byte[] src, int from, int n, byte[] planes, int rotation) {
-        long low = LANE16_BIT0 * ((1 << rotation) - 1);
-        int i = 0;
-        for (; i <= n - 8; i += 8) {
-            long a = rotl16((long) LONG.get(src, from + 2 * i), rotation, low);
-            long b = rotl16((long) LONG.get(src, from + 2 * i + 8), rotation, low);
-            LONG.set(planes, i, gather(a >>> 8 & LANE16_LOW_BYTE) | gather(b >>> 8 & LANE16_LOW_BYTE) << 32);
-            LONG.set(planes, n + i, gather(a & LANE16_LOW_BYTE) | gather(b & LANE16_LOW_BYTE) << 32);
-        }
         int back = 16 - rotation;
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             int v = (short) SHORT.get(src, from + 2 * i) & 0xffff;
             int r = (v << rotation) | (v >>> back);
             planes[i] = (byte) (r >>> 8);
@@ -459,18 +418,8 @@ public final class TensorCodec {
         byte[] p1 = planes[1];
         int o0 = offsets[0];
         int o1 = offsets[1];
-        long high = (LANE16_BIT0 * ((1 << rotation) - 1)) << (16 - rotation);
-        int i = 0;
-        for (; i <= n - 8; i += 8) {
-            long hi = (long) LONG.get(p0, o0 + i);
-            long lo = (long) LONG.get(p1, o1 + i);
-            long a = spread(hi & LOW_INT) << 8 | spread(lo & LOW_INT);
-            long b = spread(hi >>> 32) << 8 | spread(lo >>> 32);
-            LONG.set(dst, to + 2 * i, rotr16(a, rotation, high));
-            LONG.set(dst, to + 2 * i + 8, rotr16(b, rotation, high));
-        }
         int back = 16 - rotation;
-        for (; i < n; i++) {
+        for (int i = 0; i < n; i++) {
             int r = (p0[o0 + i] & 0xff) << 8 | (p1[o1 + i] & 0xff);
             SHORT.set(dst, to + 2 * i, (short) ((r >>> rotation) | (r << back)));
         }
