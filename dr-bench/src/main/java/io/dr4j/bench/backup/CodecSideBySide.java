@@ -25,9 +25,11 @@ import java.util.stream.Stream;
  * <p>Each configuration and round: a fresh copy of version 1 in {@code src}, {@code init} (with
  * {@code --no-tensor-codec} when off), a full backup, version 2 made in place (whole tensors
  * rewritten, or 10% of each random shard), an incremental backup, and a restore of version 2 that
- * must hash equal to the source. Reports wall seconds, CPU seconds (user + system), peak RSS and stored bytes (the repository's
+ * must hash equal to the source; the order of the configurations is reversed every other round. Reports wall seconds, CPU seconds (user + system), peak RSS and stored bytes (the repository's
  * size on disk: packs, index files, manifests and config), the median over rounds, and {@code zstd -3} of the weights files
- * when the zstd CLI is installed.
+ * when the zstd CLI is installed, and, round by round, the wall and CPU ratios of issue 16's criterion:
+ * the weights with the codec on against random data with it off. Run it under the build lock
+ * ({@code flock /tmp/dr4j-mvn.lock java ...}) so that no build shares the machine while it times.
  *
  * <pre>
  * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.backup.CodecSideBySide \
@@ -105,7 +107,12 @@ public final class CodecSideBySide {
         long weightsChanged = 0;
         long randomChanged = 0;
         for (int round = 1; round <= rounds; round++) {
-            for (Config c : configs) {
+            // alternate the order, so that no configuration always runs first (or after the same one)
+            List<Config> order = new ArrayList<>(configs);
+            if (round % 2 == 0) {
+                java.util.Collections.reverse(order);
+            }
+            for (Config c : order) {
                 boolean w = c.workload().equals("weights");
                 Path src = dir.resolve("src");
                 Path repo = dir.resolve("repo");
@@ -147,8 +154,27 @@ public final class CodecSideBySide {
             long maxRss = rss.get(e.getKey()).stream().mapToLong(Long::longValue).max().orElse(-1);
             String[] k = e.getKey().split("\\|");
             List<Double> c = cpu.get(e.getKey()).stream().sorted().toList();
-            System.out.printf("%-20s %-12s %8.2f %8.2f %8.2f %8.2f s %6d MiB%n", k[0], k[1], s.get(s.size() / 2), s.get(0),
-                    s.get(s.size() - 1), c.get(c.size() / 2), maxRss >> 10);
+            System.out.printf("%-20s %-12s %8.2f %8.2f %8.2f %8.2f s %6d MiB%n", k[0], k[1], median(s), s.get(0),
+                    s.get(s.size() - 1), median(c), maxRss >> 10);
+        }
+        System.out.println();
+        // issue 16's criterion, round by round: weights with the codec against random data without it
+        for (String step : List.of("full backup", "restore")) {
+            List<Double> ws = seconds.get("weights, codec on|" + step);
+            List<Double> rs = seconds.get("random, codec off|" + step);
+            List<Double> wc = cpu.get("weights, codec on|" + step);
+            List<Double> rc = cpu.get("random, codec off|" + step);
+            List<Double> wall = new ArrayList<>();
+            List<Double> cpus = new ArrayList<>();
+            StringBuilder perRound = new StringBuilder();
+            for (int i = 0; i < ws.size(); i++) {
+                wall.add(ws.get(i) / rs.get(i));
+                cpus.add(wc.get(i) / rc.get(i));
+                perRound.append(String.format(" %.2f/%.2f", wall.get(i), cpus.get(i)));
+            }
+            System.out.printf("%-12s weights-on / random-off, wall/CPU per round:%s; median wall %.2f, median CPU %.2f, "
+                    + "ratio of summed CPU %.3f%n", step, perRound, median(wall), median(cpus),
+                    wc.stream().mapToDouble(Double::doubleValue).sum() / rc.stream().mapToDouble(Double::doubleValue).sum());
         }
         System.out.println();
         System.out.printf("weights raw %d bytes; zstd -3 of the files: %s%n", weightsRaw,
@@ -162,6 +188,12 @@ public final class CodecSideBySide {
             System.out.printf("%-20s full stored %d (%.4fx raw); incremental stored %d (%.3fx of %d rewritten bytes)%n", c.label(),
                     full, full / (double) raw, inc, inc / (double) changed, changed);
         }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     private void record(Config c, String step, Step s) {
