@@ -184,30 +184,8 @@ public final class Copier {
         List<CompletableFuture<Void>> reads = new ArrayList<>();
         try {
             for (Range range : ranges) {
-                byte[] buffer = rangePool.take(pipeline::stopped);
-                CompletableFuture<Void> f;
-                try {
-                    f = CompletableFuture.runAsync(() -> {
-                        byte[] plain = plainPool.take(pipeline::stopped);
-                        try {
-                            if (pipeline.stopped()) {
-                                throw new java.util.concurrent.CancellationException("stopped");
-                            }
-                            copyRange(range, buffer, plain);
-                        } finally {
-                            plainPool.give(plain);
-                            rangePool.give(buffer);
-                        }
-                    }, source.io());
-                } catch (RejectedExecutionException e) {
-                    rangePool.give(buffer);
-                    throw new OperationCancelledException(operation + " stopped: the repository was closed", e);
-                }
-                reads.add(f.whenComplete((v, e) -> {
-                    if (e != null) {
-                        pipeline.fail(e);
-                    }
-                }));
+                reads.add(pipeline.submitRange(source.io(), rangePool, plainPool,
+                        (buffer, plain) -> copyRange(range, buffer, plain)));
             }
             pipeline.awaitAll(reads);
             flushPacks();

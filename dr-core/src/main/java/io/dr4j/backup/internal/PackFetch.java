@@ -102,23 +102,8 @@ final class PackFetch {
         try {
             for (Map.Entry<Integer, List<Needed>> pack : byPack.entrySet()) {
                 for (Range range : ranges(pack.getKey(), pack.getValue(), rangePool.bufferSize())) {
-                    byte[] buffer = rangePool.take(pipeline::stopped);
-                    futures.add(CompletableFuture.runAsync(() -> {
-                        byte[] plain = plainPool.take(pipeline::stopped);
-                        try {
-                            if (pipeline.stopped()) {
-                                throw new java.util.concurrent.CancellationException("stopped");
-                            }
-                            fetchRange(range, buffer, plain);
-                        } finally {
-                            plainPool.give(plain);
-                            rangePool.give(buffer);
-                        }
-                    }, ctx.io()).whenComplete((v, e) -> {
-                        if (e != null) {
-                            pipeline.fail(e);
-                        }
-                    }));
+                    futures.add(pipeline.submitRange(ctx.io(), rangePool, plainPool,
+                            (buffer, plain) -> fetchRange(range, buffer, plain)));
                 }
             }
             pipeline.awaitAll(futures);

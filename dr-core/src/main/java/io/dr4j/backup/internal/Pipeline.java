@@ -11,6 +11,8 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -61,6 +63,46 @@ final class Pipeline {
     /** Returns room for {@code bytes}. */
     public void release(long bytes) {
         budget.release(permits(bytes));
+    }
+
+    /** Work on one pack range, given a pooled range buffer and a pooled plaintext buffer. */
+    @FunctionalInterface
+    interface RangeWork {
+        void run(byte[] range, byte[] plain);
+    }
+
+    /**
+     * Submits one pack range's work to {@code executor}, as restore, verify and copy all do: the
+     * range buffer is taken here, so the caller waits while every range buffer is in flight (the
+     * memory bound); the plaintext buffer is taken on the worker; both go back to their pools when
+     * the work ends. Work whose pipeline has stopped is skipped, and a failure of the work is
+     * recorded here and stops the rest.
+     *
+     * @throws OperationCancelledException if the executor was shut down (the repository was closed)
+     */
+    CompletableFuture<Void> submitRange(Executor executor, BufferPool rangePool, BufferPool plainPool, RangeWork work) {
+        byte[] range = rangePool.take(this::stopped);
+        CompletableFuture<Void> f;
+        try {
+            f = CompletableFuture.runAsync(() -> {
+                byte[] plain = plainPool.take(this::stopped);
+                try {
+                    checkRunning();
+                    work.run(range, plain);
+                } finally {
+                    plainPool.give(plain);
+                    rangePool.give(range);
+                }
+            }, executor);
+        } catch (RejectedExecutionException e) {
+            rangePool.give(range);
+            throw new OperationCancelledException(operation + " stopped: the repository was closed", e);
+        }
+        return f.whenComplete((v, e) -> {
+            if (e != null) {
+                fail(e);
+            }
+        });
     }
 
     /** Records a failure; the first one wins and stops the operation. */

@@ -123,21 +123,9 @@ public final class Verifier {
             BufferPool plainPool = new BufferPool(ctx.chunkBufferSize(), rangePool.capacity());
             List<CompletableFuture<Void>> futures = new ArrayList<>();
             for (Map.Entry<Integer, List<Needed>> pack : byPack.entrySet()) {
-                byte[] buffer = rangePool.take(pipeline::stopped);
-                futures.add(CompletableFuture.runAsync(() -> {
-                    byte[] plain = plainPool.take(pipeline::stopped);
-                    try {
-                        pipeline.checkRunning();
-                        verifyPack(index, pack.getKey(), pack.getValue(), buffer, plain, problems, bytes);
-                        pack.getValue().forEach(n -> storedRead.addAndGet(n.length()));
-                    } finally {
-                        plainPool.give(plain);
-                        rangePool.give(buffer);
-                    }
-                }, ctx.io()).whenComplete((v, e) -> {
-                    if (e != null) {
-                        pipeline.fail(e);
-                    }
+                futures.add(pipeline.submitRange(ctx.io(), rangePool, plainPool, (buffer, plain) -> {
+                    verifyPack(index, pack.getKey(), pack.getValue(), buffer, plain, problems, bytes);
+                    pack.getValue().forEach(n -> storedRead.addAndGet(n.length()));
                 }));
             }
             pipeline.awaitAll(futures);
