@@ -67,7 +67,15 @@ public final class Dr4jCommand implements Callable<Integer> {
             err.println("dr4j: " + (code == ExitCode.FAILURE && !(e instanceof Dr4jException) ? e.toString() : message(e)));
             return code;
         });
-        return cli.execute(args);
+        int code = cli.execute(args);
+        CommandLine.ParseResult parsed = cli.getParseResult();
+        while (parsed != null && parsed.hasSubcommand()) {
+            parsed = parsed.subcommand();
+        }
+        if (parsed != null && parsed.commandSpec().userObject() instanceof RepoCommand command) {
+            code = command.writeMetrics(code);
+        }
+        return code;
     }
 
     @Override

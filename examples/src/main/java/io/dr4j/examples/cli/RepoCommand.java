@@ -12,9 +12,15 @@ import io.dr4j.backup.Snapshot;
 import io.dr4j.backup.SnapshotFilter;
 import io.dr4j.backup.SnapshotId;
 import io.dr4j.storage.BlobStore;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Measurement;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,6 +78,13 @@ abstract class RepoCommand implements Callable<Integer> {
             description = "Read at most RATE per second from the repository, e.g. 100M (default unlimited).")
     String limitDownload;
 
+    @Option(names = "--metrics-file", paramLabel = "FILE",
+            description = "When the command ends (also when it fails), write the repository's dr4j.repository.* meters "
+                    + "to FILE as JSON, replacing it atomically.")
+    Path metricsFile;
+
+    private SimpleMeterRegistry registry;
+
     @Mixin
     KeyOptions key;
 
@@ -128,7 +141,61 @@ abstract class RepoCommand implements Callable<Integer> {
         if (limitDownload != null) {
             b.downloadLimit(Units.parseBytes("--limit-download", limitDownload));
         }
+        if (metricsFile != null) {
+            b.meterRegistry(registry());
+        }
         return b.build();
+    }
+
+    private synchronized SimpleMeterRegistry registry() {
+        if (registry == null) {
+            registry = new SimpleMeterRegistry();
+        }
+        return registry;
+    }
+
+    /**
+     * Writes the meters to {@code --metrics-file}, if given: {@code {"exitCode", "meters": [{"name",
+     * "type", "tags", "values"}]}}, through a temporary file and a rename, so a collector never reads
+     * half a file. Returns the exit code, {@link ExitCode#FAILURE} if the command succeeded but the
+     * file could not be written.
+     */
+    int writeMetrics(int exitCode) {
+        if (metricsFile == null) {
+            return exitCode;
+        }
+        List<Map<String, Object>> meters = new ArrayList<>();
+        for (Meter m : registry().getMeters()) {
+            Map<String, Object> one = new LinkedHashMap<>();
+            one.put("name", m.getId().getName());
+            one.put("type", m.getId().getType().name().toLowerCase(java.util.Locale.ROOT));
+            Map<String, String> tags = new java.util.TreeMap<>();
+            for (Tag t : m.getId().getTags()) {
+                tags.put(t.getKey(), t.getValue());
+            }
+            one.put("tags", tags);
+            Map<String, Object> values = new LinkedHashMap<>();
+            for (Measurement v : m.measure()) {
+                values.put(v.getStatistic().getTagValueRepresentation(), v.getValue());
+            }
+            one.put("values", values);
+            meters.add(one);
+        }
+        meters.sort(java.util.Comparator.comparing((Map<String, Object> m) -> (String) m.get("name"))
+                .thenComparing(m -> m.get("tags").toString()));
+        Map<String, Object> doc = new LinkedHashMap<>();
+        doc.put("exitCode", exitCode);
+        doc.put("meters", meters);
+        Path target = metricsFile.toAbsolutePath();
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        try {
+            Files.writeString(tmp, JSON.writeValueAsString(doc) + "\n");
+            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return exitCode;
+        } catch (IOException e) {
+            root.err.println("dr4j: cannot write the metrics to " + target + ": " + e.getMessage());
+            return exitCode == ExitCode.OK ? ExitCode.FAILURE : exitCode;
+        }
     }
 
     boolean showProgress() {
