@@ -9,7 +9,6 @@ import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.FileSystemException;
-import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
@@ -270,15 +269,98 @@ public final class LocalBlobStore implements BlobStore {
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             return Stream.empty();
         }
-        Stream<Path> walk;
-        try {
-            walk = Files.walk(dir, new FileVisitOption[0]);
-        } catch (NoSuchFileException e) {
-            return Stream.empty();
-        }
-        return walk.filter(p -> !p.startsWith(tmpDir))
+        LazyWalk walk = new LazyWalk(dir, tmpDir);
+        return java.util.stream.StreamSupport.stream(
+                        java.util.Spliterators.spliteratorUnknownSize(walk, java.util.Spliterator.ORDERED), false)
+                .onClose(walk::close)
                 .map(this::infoOrNull)
                 .filter(Objects::nonNull);
+    }
+
+    /**
+     * A lazy depth-first walk of regular entries below a directory that skips what is removed
+     * while it runs: {@code Files.walk} fails the whole listing with {@code NoSuchFileException}
+     * when a file or directory disappears between its directory read and its stat (a lock
+     * released, a pack pruned), which a concurrent lister must shrug off. Not thread-safe.
+     */
+    private static final class LazyWalk implements java.util.Iterator<Path>, AutoCloseable {
+        private final java.util.ArrayDeque<java.nio.file.DirectoryStream<Path>> open = new java.util.ArrayDeque<>();
+        private final java.util.ArrayDeque<java.util.Iterator<Path>> entries = new java.util.ArrayDeque<>();
+        private final Path skip;
+        private Path next;
+
+        LazyWalk(Path dir, Path skip) {
+            this.skip = skip;
+            descend(dir);
+        }
+
+        private void descend(Path dir) {
+            try {
+                java.nio.file.DirectoryStream<Path> ds = Files.newDirectoryStream(dir);
+                open.push(ds);
+                entries.push(ds.iterator());
+            } catch (NoSuchFileException | NotDirectoryException e) {
+                // removed since we saw it
+            } catch (IOException e) {
+                close();
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public boolean hasNext() {
+            while (next == null && !entries.isEmpty()) {
+                java.util.Iterator<Path> it = entries.peek();
+                boolean more;
+                try {
+                    more = it.hasNext();
+                } catch (java.nio.file.DirectoryIteratorException e) {
+                    close();
+                    throw new UncheckedIOException(e.getCause());
+                }
+                if (!more) {
+                    entries.pop();
+                    closeQuietly(open.pop());
+                    continue;
+                }
+                Path p = it.next();
+                if (p.startsWith(skip)) {
+                    continue;
+                }
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    descend(p);
+                } else {
+                    next = p;
+                }
+            }
+            return next != null;
+        }
+
+        @Override
+        public Path next() {
+            if (!hasNext()) {
+                throw new java.util.NoSuchElementException();
+            }
+            Path p = next;
+            next = null;
+            return p;
+        }
+
+        @Override
+        public void close() {
+            entries.clear();
+            while (!open.isEmpty()) {
+                closeQuietly(open.pop());
+            }
+        }
+
+        private static void closeQuietly(java.nio.file.DirectoryStream<Path> ds) {
+            try {
+                ds.close();
+            } catch (IOException e) {
+                // a directory handle that fails to close leaks nothing we can recover
+            }
+        }
     }
 
     @Override

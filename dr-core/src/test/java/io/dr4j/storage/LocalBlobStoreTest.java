@@ -25,6 +25,34 @@ class LocalBlobStoreTest extends BlobStoreContract {
     }
 
     @Test
+    void aListingSkipsObjectsDeletedWhileItRuns() throws Exception {
+        for (int i = 0; i < 300; i++) {
+            store.put(key(String.format("locks/%032x", i)), new byte[1]);
+            store.put(key(String.format("packs/%02x/p%03d", i % 4, i)), new byte[1]);
+        }
+        for (String prefix : new String[] {"locks", "packs"}) {
+            long seen;
+            try (Stream<BlobInfo> listing = store.list(prefix)) {
+                java.util.Iterator<BlobInfo> it = listing.iterator();
+                assertThat(it.hasNext()).isTrue();
+                it.next();
+                // everything the walk has read from the directory but not yet looked at disappears
+                try (Stream<Path> files = Files.walk(tempDir.resolve("store").resolve(prefix))) {
+                    for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.delete(p);
+                    }
+                }
+                seen = 1;
+                while (it.hasNext()) {
+                    it.next();
+                    seen++;
+                }
+            }
+            assertThat(seen).isBetween(1L, 300L);
+        }
+    }
+
+    @Test
     void objectsAreFilesUnderTheRoot() throws IOException {
         store.put(key("chunks/ab/abcdef"), new byte[] {1, 2, 3});
         assertThat(root().resolve("chunks/ab/abcdef")).hasBinaryContent(new byte[] {1, 2, 3});
