@@ -414,33 +414,11 @@ public final class BackupRun {
     }
 
     private void upload(PackWriter pack) {
-        CompletableFuture<Void> f;
-        try {
-            f = CompletableFuture.runAsync(() -> {
-                try {
-                    if (pipeline.stopped()) {
-                        throw new java.util.concurrent.CancellationException("stopped");
-                    }
-                    int length = pack.finish(ctx.crypto());
-                    ctx.store().put(PackFormat.key(pack.packId), pack.buffer, 0, length);
-                    objectsWritten.incrementAndGet();
-                    newBytes.addAndGet(length - pack.blobs().stream().mapToLong(PackFormat.Blob::length).sum());
-                    packWritten(new IndexFile.PackEntry(pack.packId, List.copyOf(pack.blobs())));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                } finally {
-                    packPool.give(pack.buffer);
-                }
-            }, ctx.io());
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            packPool.give(pack.buffer);
-            throw new OperationCancelledException("backup of " + source + " stopped: the repository was closed", e);
-        }
-        uploads.add(f.whenComplete((v, e) -> {
-            if (e != null) {
-                pipeline.fail(e);
-            }
-        }));
+        uploads.add(pipeline.submit(ctx.io(), () -> {
+            newBytes.addAndGet(pack.store(ctx.crypto(), ctx.store()));
+            objectsWritten.incrementAndGet();
+            packWritten(new IndexFile.PackEntry(pack.packId, List.copyOf(pack.blobs())));
+        }, () -> packPool.give(pack.buffer)));
     }
 
     /** Records a stored pack; writes an index file once enough packs wait for one. */

@@ -303,33 +303,11 @@ public final class Copier {
     }
 
     private void upload(PackWriter pack) {
-        CompletableFuture<Void> f;
-        try {
-            f = CompletableFuture.runAsync(() -> {
-                try {
-                    if (pipeline.stopped()) {
-                        throw new java.util.concurrent.CancellationException("stopped");
-                    }
-                    int length = pack.finish(destination.crypto());
-                    destination.store().put(PackFormat.key(pack.packId), pack.buffer, 0, length);
-                    objectsWritten.incrementAndGet();
-                    bytesWritten.addAndGet(length - pack.blobs().stream().mapToLong(PackFormat.Blob::length).sum());
-                    packWritten(new IndexFile.PackEntry(pack.packId, List.copyOf(pack.blobs())));
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                } finally {
-                    packPool.give(pack.buffer);
-                }
-            }, destination.io());
-        } catch (RejectedExecutionException e) {
-            packPool.give(pack.buffer);
-            throw new OperationCancelledException(operation + " stopped: the repository was closed", e);
-        }
-        uploads.add(f.whenComplete((v, e) -> {
-            if (e != null) {
-                pipeline.fail(e);
-            }
-        }));
+        uploads.add(pipeline.submit(destination.io(), () -> {
+            bytesWritten.addAndGet(pack.store(destination.crypto(), destination.store()));
+            objectsWritten.incrementAndGet();
+            packWritten(new IndexFile.PackEntry(pack.packId, List.copyOf(pack.blobs())));
+        }, () -> packPool.give(pack.buffer)));
     }
 
     private void packWritten(IndexFile.PackEntry entry) throws IOException {

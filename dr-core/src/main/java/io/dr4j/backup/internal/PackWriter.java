@@ -66,6 +66,20 @@ final class PackWriter {
     }
 
 
+    /**
+     * Finishes the pack and puts it into {@code store} under its key; returns the bytes it holds
+     * beyond its blobs (sealed header and trailer).
+     */
+    long store(Crypto crypto, io.dr4j.storage.BlobStore store) throws java.io.IOException {
+        int total = finish(crypto);
+        store.put(PackFormat.key(packId), buffer, 0, total);
+        long blobBytes = 0;
+        for (PackFormat.Blob b : blobs) {
+            blobBytes += b.length();
+        }
+        return total - blobBytes;
+    }
+
     /** Appends the sealed header and trailer; returns the pack's total length. */
     int finish(Crypto crypto) {
         byte[] header = crypto.sealObject(PackFormat.HEADER_DOMAIN, packId, false, PackFormat.encodeHeader(blobs));

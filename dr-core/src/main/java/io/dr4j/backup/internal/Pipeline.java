@@ -68,34 +68,38 @@ final class Pipeline {
     /** Work on one pack range, given a pooled range buffer and a pooled plaintext buffer. */
     @FunctionalInterface
     interface RangeWork {
-        void run(byte[] range, byte[] plain);
+        void run(byte[] range, byte[] plain) throws IOException;
+    }
+
+    /** A piece of work submitted through {@link #submit}. */
+    @FunctionalInterface
+    interface Work {
+        void run() throws IOException;
     }
 
     /**
-     * Submits one pack range's work to {@code executor}, as restore, verify and copy all do: the
-     * range buffer is taken here, so the caller waits while every range buffer is in flight (the
-     * memory bound); the plaintext buffer is taken on the worker; both go back to their pools when
-     * the work ends. Work whose pipeline has stopped is skipped, and a failure of the work is
+     * Submits one piece of the operation to {@code executor}, as the pack uploads, restore, verify
+     * and copy all do: work whose pipeline has stopped is skipped; {@code release} runs when the
+     * work ends, however it ends (and at once if the executor refuses it); a failure of the work is
      * recorded here and stops the rest.
      *
      * @throws OperationCancelledException if the executor was shut down (the repository was closed)
      */
-    CompletableFuture<Void> submitRange(Executor executor, BufferPool rangePool, BufferPool plainPool, RangeWork work) {
-        byte[] range = rangePool.take(this::stopped);
+    CompletableFuture<Void> submit(Executor executor, Work work, Runnable release) {
         CompletableFuture<Void> f;
         try {
             f = CompletableFuture.runAsync(() -> {
-                byte[] plain = plainPool.take(this::stopped);
                 try {
                     checkRunning();
-                    work.run(range, plain);
+                    work.run();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
                 } finally {
-                    plainPool.give(plain);
-                    rangePool.give(range);
+                    release.run();
                 }
             }, executor);
         } catch (RejectedExecutionException e) {
-            rangePool.give(range);
+            release.run();
             throw new OperationCancelledException(operation + " stopped: the repository was closed", e);
         }
         return f.whenComplete((v, e) -> {
@@ -103,6 +107,23 @@ final class Pipeline {
                 fail(e);
             }
         });
+    }
+
+    /**
+     * {@link #submit} for one pack range: the range buffer is taken here, so the caller waits while
+     * every range buffer is in flight (the memory bound); the plaintext buffer is taken on the
+     * worker; both go back to their pools when the work ends.
+     */
+    CompletableFuture<Void> submitRange(Executor executor, BufferPool rangePool, BufferPool plainPool, RangeWork work) {
+        byte[] range = rangePool.take(this::stopped);
+        return submit(executor, () -> {
+            byte[] plain = plainPool.take(this::stopped);
+            try {
+                work.run(range, plain);
+            } finally {
+                plainPool.give(plain);
+            }
+        }, () -> rangePool.give(range));
     }
 
     /** Records a failure; the first one wins and stops the operation. */
