@@ -41,7 +41,11 @@ class FileDumpTest {
         Files.writeString(tmp.resolve("ckpt/config.json"), "{}");
         Files.write(tmp.resolve("ckpt/empty"), new byte[0]);
         try (Repository repo = Repository.init(store, KeyProvider.rawKey(TestRepos.RAW_KEY),
-                TestRepos.init().withPackSize(16 << 20).withCompressionLevel(0), TestRepos.options())) {
+                TestRepos.init().withPackSize(16 << 20).withCompressionLevel(0),
+                // one worker: the files' chunks land in the pack in file order, so how much a ranged
+                // dump reads beyond its shard does not depend on thread scheduling
+                RepositoryOptions.builder().noCache().workers(1).ioConcurrency(4).inFlightBytes(8 << 20)
+                        .host("test-host").storeAttempts(4).build())) {
             snapshot = repo.backup(tmp.resolve("ckpt")).id();
         }
     }
