@@ -1,6 +1,5 @@
 package io.dr4j.backup;
 
-import io.dr4j.backup.internal.ExcludeMatcher;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;

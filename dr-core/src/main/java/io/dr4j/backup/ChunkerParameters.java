@@ -4,7 +4,7 @@ package io.dr4j.backup;
  * Content-defined chunking sizes: minimum, average (target) and maximum chunk size in bytes.
  *
  * <p>The default, {@link #DEFAULT} = 64 KiB / 256 KiB / 1 MiB, was chosen with
- * {@code io.dr4j.bench.backup.ChunkSizeSweep} on the partial fine-tune workload (DESIGN §7: 8
+ * {@code io.dr4j.backup.ChunkSizeSweep} on the partial fine-tune workload (DESIGN §7: 8
  * shards of 256 MiB, 10% of each rewritten in 4 MiB runs at unaligned offsets). Each rewritten
  * run drags in about one average chunk around it, so the bytes stored for v2 per byte changed
  * were 1.16 (256 KiB average), 1.35 (512 KiB), 1.70 (1 MiB) and 2.24 (2 MiB); only the 256 KiB

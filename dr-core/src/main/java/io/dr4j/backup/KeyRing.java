@@ -1,9 +1,6 @@
 package io.dr4j.backup;
 
 import io.dr4j.Dr4jException;
-import io.dr4j.backup.internal.Crypto;
-import io.dr4j.backup.internal.RepositoryConfig;
-import io.dr4j.backup.internal.RepositoryLock;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
 import java.io.IOException;

@@ -1,8 +1,6 @@
 package io.dr4j.backup;
 
 import io.dr4j.Dr4jException;
-import io.dr4j.backup.internal.Context;
-import io.dr4j.backup.internal.RepositoryConfig;
 import java.util.List;
 import java.util.Objects;
 

@@ -1,7 +1,5 @@
 package io.dr4j.backup;
 
-import io.dr4j.backup.internal.ChunkId;
-import io.dr4j.backup.internal.Manifest;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,10 +1,6 @@
 package io.dr4j.backup;
 
 import io.dr4j.Dr4jException;
-import io.dr4j.backup.internal.Ceilings;
-import io.dr4j.backup.internal.Context;
-import io.dr4j.backup.internal.Manifest;
-import io.dr4j.backup.internal.SnapshotCatalog;
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
 import java.io.IOException;

@@ -1,6 +1,5 @@
 package io.dr4j.backup;
 
-import io.dr4j.backup.internal.Crypto;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,17 +1,6 @@
 package io.dr4j.backup;
 
 import io.dr4j.Dr4jException;
-import io.dr4j.backup.internal.BackupRun;
-import io.dr4j.backup.internal.Context;
-import io.dr4j.backup.internal.Crypto;
-import io.dr4j.backup.internal.FileDump;
-import io.dr4j.backup.internal.Manifest;
-import io.dr4j.backup.internal.Pruner;
-import io.dr4j.backup.internal.RepositoryLock;
-import io.dr4j.backup.internal.RestoreRun;
-import io.dr4j.backup.internal.RollbackGuard;
-import io.dr4j.backup.internal.SnapshotCatalog;
-import io.dr4j.backup.internal.Verifier;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
 import io.dr4j.storage.transfer.NamedThreadFactory;
@@ -547,7 +536,7 @@ public final class Repository implements AutoCloseable {
      * destination already holds is skipped. Incremental: a chunk an earlier copy from this
      * repository stored is neither read nor written again; other chunks are read by pack (ranged
      * reads), authenticated, named and sealed under the destination's key and its codec settings
-     * ({@link io.dr4j.backup.internal.Copier}), and stored only if the destination lacks them.
+     * ({@link io.dr4j.backup.Copier}), and stored only if the destination lacks them.
      * Writes go packs, index files, then manifests: a copy that fails, is cancelled or killed
      * leaves the destination valid, and the next copy resumes where it stopped. Takes a shared
      * lock on both repositories, as a backup does.

@@ -1,9 +1,6 @@
 package io.dr4j.backup;
 
 import io.dr4j.Dr4jException;
-import io.dr4j.backup.internal.Copier;
-import io.dr4j.backup.internal.Manifest;
-import io.dr4j.backup.internal.RepositoryLock;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;

@@ -1,10 +1,6 @@
 package io.dr4j.backup;
 
 import io.dr4j.Dr4jException;
-import io.dr4j.backup.internal.Ceilings;
-import io.dr4j.backup.internal.Context;
-import io.dr4j.backup.internal.Crypto;
-import io.dr4j.backup.internal.RepositoryConfig;
 import io.dr4j.storage.BlobStore;
 import io.dr4j.storage.RateLimitedBlobStore;
 import io.dr4j.storage.RetryingBlobStore;

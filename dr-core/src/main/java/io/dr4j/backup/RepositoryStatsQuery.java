@@ -1,7 +1,5 @@
 package io.dr4j.backup;
 
-import io.dr4j.backup.internal.Context;
-import io.dr4j.backup.internal.StatsRun;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;

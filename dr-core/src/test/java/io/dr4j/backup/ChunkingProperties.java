@@ -2,9 +2,6 @@ package io.dr4j.backup;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dr4j.backup.internal.Crypto;
-import io.dr4j.backup.internal.FastCdc;
-import io.dr4j.backup.internal.FileChunker;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -84,8 +84,8 @@ class KeySlotConcurrencyTest {
     @Test
     void aKeyChangeDuringABackupIsRefusedNamingTheHolderAndChangesNothing() throws Exception {
         try (LocalBlobStore store = LocalBlobStore.open(tmp.resolve("repo")); Repository repo = TestRepos.create(store)) {
-            io.dr4j.backup.internal.RepositoryLock backup = io.dr4j.backup.internal.RepositoryLock.acquire(store,
-                    io.dr4j.backup.internal.RepositoryLock.Mode.SHARED, "backup-host", java.time.Clock.systemUTC(),
+            io.dr4j.backup.RepositoryLock backup = io.dr4j.backup.RepositoryLock.acquire(store,
+                    io.dr4j.backup.RepositoryLock.Mode.SHARED, "backup-host", java.time.Clock.systemUTC(),
                     java.time.Duration.ofMinutes(5), "backup of /ckpt");
             try {
                 assertThatThrownBy(() -> repo.addKey(KeyProvider.password("late".toCharArray()), "late", TestRepos.CHEAP_KDF))

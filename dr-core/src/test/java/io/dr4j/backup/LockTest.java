@@ -3,7 +3,6 @@ package io.dr4j.backup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.dr4j.backup.internal.RepositoryLock;
 import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.InMemoryBlobStore;
 import io.dr4j.storage.LocalBlobStore;

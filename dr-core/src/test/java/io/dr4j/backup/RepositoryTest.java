@@ -268,7 +268,7 @@ class RepositoryTest {
     @Test
     void pathsEscapingTheTargetAreRefusedBeforeAnythingIsWritten() throws IOException {
         for (String evil : List.of("../escape", "/etc/passwd", "a/../../b", "a//b", "./x", "c:\\windows", "")) {
-            io.dr4j.backup.internal.Manifest.Entry entry = new io.dr4j.backup.internal.Manifest.Entry(
+            io.dr4j.backup.Manifest.Entry entry = new io.dr4j.backup.Manifest.Entry(
                     new SnapshotEntry(evil, SnapshotEntry.Type.DIRECTORY, 0, java.util.Optional.empty(), java.time.Instant.EPOCH,
                             java.util.Optional.empty(), 0), List.of());
             SnapshotId id = TestRepos.craftSnapshot(local, List.of(entry));
@@ -282,10 +282,10 @@ class RepositoryTest {
 
     @Test
     void fileUsedAsDirectoryInAManifestIsRefused() throws IOException {
-        var file = new io.dr4j.backup.internal.Manifest.Entry(new SnapshotEntry("f", SnapshotEntry.Type.FILE, 0,
+        var file = new io.dr4j.backup.Manifest.Entry(new SnapshotEntry("f", SnapshotEntry.Type.FILE, 0,
                 java.util.Optional.empty(), java.time.Instant.EPOCH,
-                java.util.Optional.of(io.dr4j.backup.internal.Manifest.fileHash(0, List.of())), 0), List.of());
-        var child = new io.dr4j.backup.internal.Manifest.Entry(new SnapshotEntry("f/x", SnapshotEntry.Type.DIRECTORY, 0,
+                java.util.Optional.of(io.dr4j.backup.Manifest.fileHash(0, List.of())), 0), List.of());
+        var child = new io.dr4j.backup.Manifest.Entry(new SnapshotEntry("f/x", SnapshotEntry.Type.DIRECTORY, 0,
                 java.util.Optional.empty(), java.time.Instant.EPOCH, java.util.Optional.empty(), 0), List.of());
         SnapshotId id = TestRepos.craftSnapshot(local, List.of(file, child));
         assertThatThrownBy(() -> repo.restore(id, tmp.resolve("t"), RestoreOptions.defaults()))

@@ -3,8 +3,6 @@ package io.dr4j.backup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.dr4j.backup.internal.ChunkId;
-import io.dr4j.backup.internal.Crypto;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Random;

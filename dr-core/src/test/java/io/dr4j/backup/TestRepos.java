@@ -1,8 +1,5 @@
 package io.dr4j.backup;
 
-import io.dr4j.backup.internal.Crypto;
-import io.dr4j.backup.internal.Manifest;
-import io.dr4j.backup.internal.RepositoryConfig;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
 import java.io.IOException;

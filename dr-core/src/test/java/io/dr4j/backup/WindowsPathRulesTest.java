@@ -3,7 +3,6 @@ package io.dr4j.backup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.dr4j.backup.internal.Manifest;
 import io.dr4j.storage.InMemoryBlobStore;
 import java.nio.file.Files;
 import java.nio.file.Path;
