@@ -9,10 +9,8 @@ import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
-import java.util.stream.Stream;
 
 /**
  * A {@link BlobStore} decorator that bounds the bytes per second sent to the store (every put)
@@ -26,18 +24,19 @@ import java.util.stream.Stream;
  * stats and deletes are not limited. The bucket holds a tenth of a second's bytes (at least
  * 64 KiB), the burst after an idle spell.
  *
- * <p>Thread-safe if the delegate is. {@link #close()} closes the delegate.
+ * <p>Listings, stats, deletes, {@code cleanupIncompleteUploads} and the rest pass through
+ * unchanged ({@link ForwardingBlobStore}). Thread-safe if the delegate is. {@link #close()}
+ * closes the delegate.
  */
-public final class RateLimitedBlobStore implements BlobStore {
+public final class RateLimitedBlobStore extends ForwardingBlobStore {
 
     private static final int STREAM_SLICE = 64 << 10;
 
-    private final BlobStore delegate;
     private final Optional<ByteRateLimiter> upload;
     private final Optional<ByteRateLimiter> download;
 
     RateLimitedBlobStore(BlobStore delegate, Optional<ByteRateLimiter> upload, Optional<ByteRateLimiter> download) {
-        this.delegate = Objects.requireNonNull(delegate, "delegate");
+        super(delegate);
         this.upload = upload;
         this.download = download;
     }
@@ -72,11 +71,6 @@ public final class RateLimitedBlobStore implements BlobStore {
         return Optional.of(new ByteRateLimiter(rate, Math.max(64 << 10, rate / 10), ticker, sleeper));
     }
 
-    /** The wrapped store. */
-    public BlobStore delegate() {
-        return delegate;
-    }
-
     /** The upload limit in bytes per second, if any. */
     public OptionalLong uploadLimit() {
         return upload.map(l -> OptionalLong.of(l.bytesPerSecond())).orElse(OptionalLong.empty());
@@ -88,97 +82,69 @@ public final class RateLimitedBlobStore implements BlobStore {
     }
 
     @Override
-    public String name() {
-        return delegate.name();
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-        return delegate.capabilities();
-    }
-
-    @Override
-    public boolean supportsConditionalPut() {
-        return delegate.supportsConditionalPut();
-    }
-
-    @Override
     public void put(BlobKey key, Path source) throws IOException {
         take(upload, Files.size(source));
-        delegate.put(key, source);
+        delegate().put(key, source);
     }
 
     @Override
     public void put(BlobKey key, byte[] data) throws IOException {
         take(upload, data.length);
-        delegate.put(key, data);
+        delegate().put(key, data);
     }
 
     @Override
     public void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, data.length);
         take(upload, length);
-        delegate.put(key, data, offset, length);
+        delegate().put(key, data, offset, length);
     }
 
     @Override
     public void put(BlobKey key, InputStream data, long length) throws IOException {
-        delegate.put(key, upload.isPresent() ? new Paced(data, upload.get()) : data, length);
+        delegate().put(key, upload.isPresent() ? new Paced(data, upload.get()) : data, length);
     }
 
     @Override
     public void putIfAbsent(BlobKey key, byte[] data) throws IOException {
         take(upload, data.length);
-        delegate.putIfAbsent(key, data);
+        delegate().putIfAbsent(key, data);
     }
 
     @Override
     public InputStream get(BlobKey key) throws IOException {
-        InputStream in = delegate.get(key);
+        InputStream in = delegate().get(key);
         return download.isPresent() ? new Paced(in, download.get()) : in;
     }
 
     @Override
+    public byte[] getBytes(BlobKey key) throws IOException {
+        byte[] bytes = delegate().getBytes(key); // the size is known only afterwards: paid for after
+        take(download, bytes.length);
+        return bytes;
+    }
+
+    @Override
     public InputStream get(BlobKey key, long offset, long length) throws IOException {
-        InputStream in = delegate.get(key, offset, length);
+        InputStream in = delegate().get(key, offset, length);
         return download.isPresent() ? new Paced(in, download.get()) : in;
     }
 
     @Override
     public void read(BlobKey key, long offset, ByteBuffer dst) throws IOException {
         take(download, dst.remaining());
-        delegate.read(key, offset, dst);
+        delegate().read(key, offset, dst);
     }
 
     @Override
     public void readVerified(BlobKey key, long offset, ByteBuffer dst, Predicate<ByteBuffer> authentic) throws IOException {
         take(download, dst.remaining());
-        delegate.readVerified(key, offset, dst, authentic);
-    }
-
-    @Override
-    public BlobInfo stat(BlobKey key) throws IOException {
-        return delegate.stat(key);
-    }
-
-    @Override
-    public Stream<BlobInfo> list(String prefix) throws IOException {
-        return delegate.list(prefix);
-    }
-
-    @Override
-    public void delete(BlobKey key) throws IOException {
-        delegate.delete(key);
-    }
-
-    @Override
-    public void close() throws IOException {
-        delegate.close();
+        delegate().readVerified(key, offset, dst, authentic);
     }
 
     @Override
     public String toString() {
-        return "rateLimited(" + delegate + ")";
+        return "rateLimited(" + delegate() + ")";
     }
 
     private static void take(Optional<ByteRateLimiter> limiter, long bytes) throws IOException {

@@ -12,7 +12,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.Set;
+import java.util.Optional;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
@@ -27,16 +27,17 @@ import java.util.stream.Stream;
  * the stream is consumed. A listing is retried only while opening it; a failure while paging
  * surfaces to the caller. Reads are retried while opening the stream.
  *
- * <p>Thread-safe if the delegate is. {@link #close()} closes the delegate.
+ * <p>Names, capabilities and {@code close} pass through ({@link ForwardingBlobStore}); every
+ * call that reaches the store is retried. Thread-safe if the delegate is. {@link #close()}
+ * closes the delegate.
  */
-public final class RetryingBlobStore implements BlobStore {
+public final class RetryingBlobStore extends ForwardingBlobStore {
 
-    private final BlobStore delegate;
     private final FailsafeExecutor<Object> executor;
     private final int maxAttempts;
 
     private RetryingBlobStore(BlobStore delegate, int maxAttempts, Duration initialDelay, Duration maxDelay) {
-        this.delegate = delegate;
+        super(delegate);
         this.maxAttempts = maxAttempts;
         RetryPolicy<Object> policy = RetryPolicy.builder()
                 .handleIf(BlobStoreException::isTransient)
@@ -93,30 +94,15 @@ public final class RetryingBlobStore implements BlobStore {
         }
     }
 
-    /** The wrapped store. */
-    public BlobStore delegate() {
-        return delegate;
-    }
-
     /** Total attempts per operation, including the first. */
     public int maxAttempts() {
         return maxAttempts;
     }
 
     @Override
-    public String name() {
-        return delegate.name();
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-        return delegate.capabilities();
-    }
-
-    @Override
     public void put(BlobKey key, Path source) throws IOException {
         run(() -> {
-            delegate.put(key, source);
+            delegate().put(key, source);
             return null;
         });
     }
@@ -125,7 +111,7 @@ public final class RetryingBlobStore implements BlobStore {
     public void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
         Objects.checkFromIndexSize(offset, length, data.length);
         run(() -> {
-            delegate.put(key, data, offset, length);
+            delegate().put(key, data, offset, length);
             return null;
         });
     }
@@ -133,36 +119,36 @@ public final class RetryingBlobStore implements BlobStore {
     @Override
     public void put(BlobKey key, byte[] data) throws IOException {
         run(() -> {
-            delegate.put(key, data);
+            delegate().put(key, data);
             return null;
         });
     }
 
     @Override
     public void put(BlobKey key, InputStream data, long length) throws IOException {
-        delegate.put(key, data, length);
+        delegate().put(key, data, length);
     }
 
     @Override
     public void putIfAbsent(BlobKey key, byte[] data) throws IOException {
         // Not retried blindly: a first attempt that landed but reported a transient error would
         // make the retry see "already exists". The caller decides.
-        delegate.putIfAbsent(key, data);
+        delegate().putIfAbsent(key, data);
     }
 
     @Override
     public InputStream get(BlobKey key) throws IOException {
-        return run(() -> delegate.get(key));
+        return run(() -> delegate().get(key));
     }
 
     @Override
     public InputStream get(BlobKey key, long offset, long length) throws IOException {
-        return run(() -> delegate.get(key, offset, length));
+        return run(() -> delegate().get(key, offset, length));
     }
 
     @Override
     public byte[] getBytes(BlobKey key) throws IOException {
-        return run(() -> delegate.getBytes(key));
+        return run(() -> delegate().getBytes(key));
     }
 
     @Override
@@ -170,7 +156,7 @@ public final class RetryingBlobStore implements BlobStore {
         int start = dst.position();
         run(() -> {
             dst.position(start);
-            delegate.read(key, offset, dst);
+            delegate().read(key, offset, dst);
             return null;
         });
     }
@@ -181,42 +167,42 @@ public final class RetryingBlobStore implements BlobStore {
         int start = dst.position();
         run(() -> {
             dst.position(start);
-            delegate.readVerified(key, offset, dst, authentic);
+            delegate().readVerified(key, offset, dst, authentic);
             return null;
         });
     }
 
     @Override
     public BlobInfo stat(BlobKey key) throws IOException {
-        return run(() -> delegate.stat(key));
+        return run(() -> delegate().stat(key));
+    }
+
+    @Override
+    public Optional<BlobInfo> find(BlobKey key) throws IOException {
+        return run(() -> delegate().find(key));
     }
 
     @Override
     public Stream<BlobInfo> list(String prefix) throws IOException {
-        return run(() -> delegate.list(prefix));
+        return run(() -> delegate().list(prefix));
     }
 
     @Override
     public void delete(BlobKey key) throws IOException {
         run(() -> {
-            delegate.delete(key);
+            delegate().delete(key);
             return null;
         });
     }
 
     @Override
     public int cleanupIncompleteUploads(Duration olderThan) throws IOException {
-        return run(() -> delegate.cleanupIncompleteUploads(olderThan));
-    }
-
-    @Override
-    public void close() throws IOException {
-        delegate.close();
+        return run(() -> delegate().cleanupIncompleteUploads(olderThan));
     }
 
     @Override
     public String toString() {
-        return "retrying(" + delegate + ")";
+        return "retrying(" + delegate() + ")";
     }
 
     private <T> T run(CheckedSupplier<T> call) throws IOException {
@@ -229,7 +215,7 @@ public final class RetryingBlobStore implements BlobStore {
             }
             if (cause instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
-                throw new InterruptedIOException(delegate.name() + ": interrupted while retrying");
+                throw new InterruptedIOException(delegate().name() + ": interrupted while retrying");
             }
             throw e;
         }

@@ -1,16 +1,13 @@
 package io.dr4j.backup;
 
-import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
-import io.dr4j.storage.Capability;
+import io.dr4j.storage.ForwardingBlobStore;
 import io.dr4j.storage.LocalBlobStore;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
-import java.util.Set;
 import java.util.concurrent.CountDownLatch;
-import java.util.stream.Stream;
 
 /**
  * The victim of {@link LockTest}'s killed backups: a separate JVM that runs a real backup whose
@@ -32,11 +29,10 @@ public final class AbandonedBackupChild {
     }
 
     /** Delegates to the local store; a put of a pack never returns. */
-    private static final class StallingStore implements BlobStore {
-        private final BlobStore delegate;
+    private static final class StallingStore extends ForwardingBlobStore {
 
         StallingStore(BlobStore delegate) {
-            this.delegate = delegate;
+            super(delegate);
         }
 
         private static void stallIfPack(BlobKey key) throws IOException {
@@ -52,67 +48,33 @@ public final class AbandonedBackupChild {
         }
 
         @Override
-        public String name() {
-            return delegate.name();
-        }
-
-        @Override
-        public Set<Capability> capabilities() {
-            return delegate.capabilities();
-        }
-
-        @Override
         public void put(BlobKey key, Path source) throws IOException {
             stallIfPack(key);
-            delegate.put(key, source);
+            super.put(key, source);
+        }
+
+        @Override
+        public void put(BlobKey key, byte[] data) throws IOException {
+            stallIfPack(key);
+            super.put(key, data);
         }
 
         @Override
         public void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
             stallIfPack(key);
-            delegate.put(key, data, offset, length);
+            super.put(key, data, offset, length);
         }
 
         @Override
         public void put(BlobKey key, InputStream data, long length) throws IOException {
             stallIfPack(key);
-            delegate.put(key, data, length);
+            super.put(key, data, length);
         }
 
         @Override
         public void putIfAbsent(BlobKey key, byte[] data) throws IOException {
             stallIfPack(key);
-            delegate.putIfAbsent(key, data);
-        }
-
-        @Override
-        public InputStream get(BlobKey key) throws IOException {
-            return delegate.get(key);
-        }
-
-        @Override
-        public InputStream get(BlobKey key, long offset, long length) throws IOException {
-            return delegate.get(key, offset, length);
-        }
-
-        @Override
-        public BlobInfo stat(BlobKey key) throws IOException {
-            return delegate.stat(key);
-        }
-
-        @Override
-        public Stream<BlobInfo> list(String prefix) throws IOException {
-            return delegate.list(prefix);
-        }
-
-        @Override
-        public void delete(BlobKey key) throws IOException {
-            delegate.delete(key);
-        }
-
-        @Override
-        public void close() throws IOException {
-            delegate.close();
+            super.putIfAbsent(key, data);
         }
     }
 }

@@ -1,29 +1,26 @@
 package io.dr4j.backup;
 
-import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
-import io.dr4j.storage.Capability;
+import io.dr4j.storage.ForwardingBlobStore;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Path;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Stream;
+import java.util.function.Predicate;
 
-/** Passes every call to a delegate and records the ranged reads (key, offset, length); for tests of what an operation reads. */
-final class RecordingBlobStore implements BlobStore {
+/** Passes every call to a delegate and records the reads: ranged (key, offset, length) and whole; for tests of what an operation reads. */
+final class RecordingBlobStore extends ForwardingBlobStore {
 
     record Read(BlobKey key, long offset, long length) {
     }
 
-    private final BlobStore delegate;
     private final List<Read> reads = new ArrayList<>();
     private final List<BlobKey> whole = new ArrayList<>();
 
     RecordingBlobStore(BlobStore delegate) {
-        this.delegate = delegate;
+        super(delegate);
     }
 
     synchronized List<Read> rangedReads() {
@@ -39,69 +36,41 @@ final class RecordingBlobStore implements BlobStore {
         whole.clear();
     }
 
-    @Override
-    public String name() {
-        return delegate.name();
+    private synchronized void recordWhole(BlobKey key) {
+        whole.add(key);
     }
 
-    @Override
-    public Set<Capability> capabilities() {
-        return delegate.capabilities();
-    }
-
-    @Override
-    public void put(BlobKey key, Path source) throws IOException {
-        delegate.put(key, source);
-    }
-
-    @Override
-    public void put(BlobKey key, InputStream data, long length) throws IOException {
-        delegate.put(key, data, length);
-    }
-
-    @Override
-    public void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
-        delegate.put(key, data, offset, length);
-    }
-
-    @Override
-    public void putIfAbsent(BlobKey key, byte[] data) throws IOException {
-        delegate.putIfAbsent(key, data);
+    private synchronized void recordRange(BlobKey key, long offset, long length) {
+        reads.add(new Read(key, offset, length));
     }
 
     @Override
     public InputStream get(BlobKey key) throws IOException {
-        synchronized (this) {
-            whole.add(key);
-        }
-        return delegate.get(key);
+        recordWhole(key);
+        return delegate().get(key);
+    }
+
+    @Override
+    public byte[] getBytes(BlobKey key) throws IOException {
+        recordWhole(key);
+        return delegate().getBytes(key);
     }
 
     @Override
     public InputStream get(BlobKey key, long offset, long length) throws IOException {
-        synchronized (this) {
-            reads.add(new Read(key, offset, length));
-        }
-        return delegate.get(key, offset, length);
+        recordRange(key, offset, length);
+        return delegate().get(key, offset, length);
     }
 
     @Override
-    public BlobInfo stat(BlobKey key) throws IOException {
-        return delegate.stat(key);
+    public void read(BlobKey key, long offset, ByteBuffer dst) throws IOException {
+        recordRange(key, offset, dst.remaining());
+        delegate().read(key, offset, dst);
     }
 
     @Override
-    public Stream<BlobInfo> list(String prefix) throws IOException {
-        return delegate.list(prefix);
-    }
-
-    @Override
-    public void delete(BlobKey key) throws IOException {
-        delegate.delete(key);
-    }
-
-    @Override
-    public void close() throws IOException {
-        delegate.close();
+    public void readVerified(BlobKey key, long offset, ByteBuffer dst, Predicate<ByteBuffer> authentic) throws IOException {
+        recordRange(key, offset, dst.remaining());
+        delegate().readVerified(key, offset, dst, authentic);
     }
 }

@@ -1,45 +1,37 @@
 package io.dr4j.bench.replication;
 
-import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
-import io.dr4j.storage.Capability;
+import io.dr4j.storage.ForwardingBlobStore;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * A benchmark decorator that sends every put through a simulated network link of a fixed
  * bandwidth, as a store at another site would be reached. Each instance is its own link: puts to
- * one instance share its bandwidth, puts to different instances do not. Reads are not limited.
+ * one instance share its bandwidth, puts to different instances do not. Reads, and the small
+ * conditional puts, are not limited.
  *
  * <p>Thread-safe if the delegate is.
  */
-final class LinkLimitedBlobStore implements BlobStore {
+final class LinkLimitedBlobStore extends ForwardingBlobStore {
 
-    private final BlobStore delegate;
     private final long bytesPerSecond;
     private long linkFreeAtNanos = System.nanoTime();
 
     LinkLimitedBlobStore(BlobStore delegate, long bytesPerSecond) {
-        this.delegate = delegate;
+        super(delegate);
         this.bytesPerSecond = bytesPerSecond;
     }
 
     @Override
     public String name() {
-        return "link(" + bytesPerSecond / 1_000_000 + " MB/s, " + delegate.name() + ")";
-    }
-
-    @Override
-    public Set<Capability> capabilities() {
-        return delegate.capabilities();
+        return "link(" + bytesPerSecond / 1_000_000 + " MB/s, " + delegate().name() + ")";
     }
 
     @Override
@@ -50,43 +42,19 @@ final class LinkLimitedBlobStore implements BlobStore {
     }
 
     @Override
+    public void put(BlobKey key, byte[] data) throws IOException {
+        put(key, data, 0, data.length);
+    }
+
+    @Override
+    public void put(BlobKey key, byte[] data, int offset, int length) throws IOException {
+        send(length);
+        delegate().put(key, data, offset, length);
+    }
+
+    @Override
     public void put(BlobKey key, InputStream data, long length) throws IOException {
-        delegate.put(key, new Paced(data), length);
-    }
-
-    @Override
-    public void putIfAbsent(BlobKey key, byte[] data) throws IOException {
-        delegate.putIfAbsent(key, data);
-    }
-
-    @Override
-    public InputStream get(BlobKey key) throws IOException {
-        return delegate.get(key);
-    }
-
-    @Override
-    public InputStream get(BlobKey key, long offset, long length) throws IOException {
-        return delegate.get(key, offset, length);
-    }
-
-    @Override
-    public BlobInfo stat(BlobKey key) throws IOException {
-        return delegate.stat(key);
-    }
-
-    @Override
-    public Stream<BlobInfo> list(String prefix) throws IOException {
-        return delegate.list(prefix);
-    }
-
-    @Override
-    public void delete(BlobKey key) throws IOException {
-        delegate.delete(key);
-    }
-
-    @Override
-    public void close() throws IOException {
-        delegate.close();
+        delegate().put(key, new Paced(data), length);
     }
 
     /** Reserves link time for {@code n} bytes and waits until the link has sent them. */
