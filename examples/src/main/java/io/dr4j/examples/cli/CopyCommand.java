@@ -9,6 +9,7 @@ import io.dr4j.backup.SnapshotFilter;
 import io.dr4j.backup.SnapshotId;
 import io.dr4j.storage.BlobStore;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -18,6 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -27,6 +32,12 @@ import picocli.CommandLine.Parameters;
  * another one ({@code --to} and its own key, which must be given explicitly: the default key
  * variables are the source's), incrementally, through {@link Repository#copyTo}. The
  * destination must exist ({@code dr4j init} it first).
+ *
+ * <p>The copy reads only the source and writes only the destination, so {@code --limit-download}
+ * paces the reads from the source and {@code --limit-upload} the writes to the destination (the
+ * link to a DR region). The two repositories are opened at once: each unlock is an Argon2id
+ * derivation of about half a second, and one full collection after both returns their memory
+ * (see {@link RepoCommand#openRepository}).
  */
 @Command(name = "copy", description = "Copy snapshots into another repository (other keys, other store), incrementally.")
 final class CopyCommand extends RepoCommand {
@@ -73,10 +84,12 @@ final class CopyCommand extends RepoCommand {
         if (host != null) {
             filter = filter.andHost(host);
         }
-        try (BlobStore store = openStore(false); Repository repo = openRepository(store);
-                BlobStore toStore = RepositoryUris.open(to, destinationSettings());
-                Repository destination = Repository.open(toStore, destinationKey, RepositoryOptions.defaults());
+        try (BlobStore store = openStore(false); BlobStore toStore = RepositoryUris.open(to, destinationSettings());
+                OpenPair both = OpenPair.open(() -> Repository.open(store, keyProvider(), sourceOptions()),
+                        () -> Repository.open(toStore, destinationKey, destinationOptions()));
                 ProgressBar bar = progressBar("copy   ")) {
+            Repository repo = both.source;
+            Repository destination = both.destination;
             CopyOptions options = CopyOptions.builder().progress(listener(bar)).build();
             CopyResult r;
             if (snapshots.isEmpty()) {
@@ -114,6 +127,102 @@ final class CopyCommand extends RepoCommand {
             }
         }
         return ExitCode.OK;
+    }
+
+    /** The source's options: only reads go to it, so only the download limit applies (and the meters, if asked). */
+    RepositoryOptions sourceOptions() {
+        return repositoryOptions(null, limitDownload, true);
+    }
+
+    /** The destination's options: only writes go to it, so only the upload limit applies. */
+    RepositoryOptions destinationOptions() {
+        return repositoryOptions(limitUpload, null, false);
+    }
+
+    /** Source and destination, opened at the same time; closes both (the destination first). */
+    static final class OpenPair implements AutoCloseable {
+        final Repository source;
+        final Repository destination;
+
+        private OpenPair(Repository source, Repository destination) {
+            this.source = source;
+            this.destination = destination;
+        }
+
+        interface Opener {
+            Repository open() throws IOException;
+        }
+
+        /**
+         * Opens the destination on a second thread while this one opens the source. If either
+         * fails, the other is closed once it is open and the source's failure wins (the
+         * destination's is attached as suppressed), as when they were opened one after the other.
+         */
+        static OpenPair open(Opener source, Opener destination) throws IOException {
+            ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
+                Thread t = new Thread(r, "dr4j-copy-open");
+                t.setDaemon(true);
+                return t;
+            });
+            try {
+                Future<Repository> dest = pool.submit(destination::open);
+                Repository src;
+                try {
+                    src = source.open();
+                } catch (IOException | RuntimeException | Error e) {
+                    try {
+                        join(dest).close();
+                    } catch (Exception other) {
+                        e.addSuppressed(other);
+                    }
+                    throw e;
+                }
+                Repository dst;
+                try {
+                    dst = join(dest);
+                } catch (IOException | RuntimeException | Error e) {
+                    try {
+                        src.close();
+                    } catch (Exception other) {
+                        e.addSuppressed(other);
+                    }
+                    throw e;
+                }
+                System.gc(); // both Argon2id derivations' blocks are garbage now: see RepoCommand.openRepository
+                return new OpenPair(src, dst);
+            } finally {
+                pool.shutdown();
+            }
+        }
+
+        private static Repository join(Future<Repository> f) throws IOException {
+            try {
+                return f.get();
+            } catch (InterruptedException e) {
+                f.cancel(true);
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while opening the destination");
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                if (c instanceof IOException io) {
+                    throw io;
+                }
+                if (c instanceof RuntimeException r) {
+                    throw r;
+                }
+                if (c instanceof Error err) {
+                    throw err;
+                }
+                throw new IOException(c);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            try (Repository s = source) {
+                destination.close();
+            }
+        }
     }
 
     /** The destination's key, from its own options only (the DR4J_PASSWORD/DR4J_KEY fallback is the source's). */

@@ -134,14 +134,22 @@ abstract class RepoCommand implements Callable<Integer> {
 
     /** The defaults with this command's rate limits; a bad limit is a usage error before anything is opened. */
     RepositoryOptions repositoryOptions() {
+        return repositoryOptions(limitUpload, limitDownload, true);
+    }
+
+    /**
+     * The defaults with the given limits ({@code --limit-upload} / {@code --limit-download} values, null for none) and,
+     * if {@code metrics}, this command's registry: for a command that reads one repository and writes another.
+     */
+    RepositoryOptions repositoryOptions(String upload, String download, boolean metrics) {
         RepositoryOptions.Builder b = RepositoryOptions.builder();
-        if (limitUpload != null) {
-            b.uploadLimit(Units.parseBytes("--limit-upload", limitUpload));
+        if (upload != null) {
+            b.uploadLimit(Units.parseBytes("--limit-upload", upload));
         }
-        if (limitDownload != null) {
-            b.downloadLimit(Units.parseBytes("--limit-download", limitDownload));
+        if (download != null) {
+            b.downloadLimit(Units.parseBytes("--limit-download", download));
         }
-        if (metricsFile != null) {
+        if (metrics && metricsFile != null) {
             b.meterRegistry(registry());
         }
         return b.build();
