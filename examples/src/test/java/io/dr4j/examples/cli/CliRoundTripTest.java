@@ -4,6 +4,7 @@ import com.azure.storage.blob.BlobServiceClientBuilder;
 import io.dr4j.aws.S3ProxyServer;
 import io.dr4j.azure.Azurite;
 import io.dr4j.testing.TestFiles;
+import static io.dr4j.examples.cli.CliRunner.args;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -12,11 +13,8 @@ import io.dr4j.examples.QuickStartAccess;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
@@ -27,41 +25,26 @@ import org.junit.jupiter.api.io.TempDir;
 class CliRoundTripTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static CloudServers servers;
     private static S3ProxyServer s3;
     private static Azurite azurite;
-    private static Path azuriteData;
 
     @TempDir
     Path tmp;
 
     @BeforeAll
     static void startServers() throws Exception {
-        s3 = new S3ProxyServer();
-        s3.start();
-        azuriteData = Files.createTempDirectory("dr4j-cli-azurite-");
-        azurite = Azurite.start(azuriteData);
+        servers = CloudServers.start();
+        s3 = servers.s3;
+        azurite = servers.azurite;
     }
 
     @AfterAll
     static void stopServers() throws Exception {
-        s3.close();
-        azurite.close();
-        TestFiles.deleteTree(azuriteData);
+        servers.close();
     }
 
-    private final CliRunner cli = new CliRunner(Map.of("AWS_ACCESS_KEY_ID", S3ProxyServer.ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY", S3ProxyServer.SECRET_KEY, "XDG_STATE_HOME", "/nonexistent-never-used",
-            "DR4J_AZURE_CONNECTION_STRING", azurite.connectionString()));
-
-    private static String[] args(List<String> repo, Path keyFile, String command, String... rest) {
-        List<String> all = new ArrayList<>();
-        all.add(command);
-        all.addAll(repo);
-        all.add("--key-file");
-        all.add(keyFile.toString());
-        all.addAll(Arrays.asList(rest));
-        return all.toArray(String[]::new);
-    }
+    private final CliRunner cli = new CliRunner(servers.env());
 
     private List<String> localRepo() {
         return List.of("--repo", tmp.resolve("repo").toUri().toString());

@@ -29,10 +29,7 @@ class KeyLsDumpCliTest {
     private byte[] shard;
 
     private String[] args(String command, String... rest) {
-        List<String> all = new ArrayList<>(Arrays.asList(command.split(" ")));
-        all.addAll(List.of("--repo", tmp.resolve("repo").toUri().toString(), "--key-file", key.toString()));
-        all.addAll(Arrays.asList(rest));
-        return all.toArray(String[]::new);
+        return CliRunner.args(CliRunner.localRepo(tmp.resolve("repo")), key, command, rest);
     }
 
     private String[] withPassword(String var, String command, String... rest) {
@@ -42,52 +39,46 @@ class KeyLsDumpCliTest {
         return all.toArray(String[]::new);
     }
 
-    private CliRunner.Result ok(String[] args) {
-        CliRunner.Result r = cli.run(args);
-        assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.err()).isZero();
-        return r;
-    }
-
     @BeforeEach
     void setUp() throws Exception {
         key = tmp.resolve("repo.key");
-        ok(args("init", "--generate-key"));
+        cli.ok(args("init", "--generate-key"));
         Path src = Files.createDirectories(tmp.resolve("ckpt/shards"));
         shard = new byte[2_000_000];
         new Random(5).nextBytes(shard);
         Files.write(src.resolve("model-00001.safetensors"), shard);
         Files.write(src.resolve("model-00002.safetensors"), new byte[300_000]);
         Files.writeString(tmp.resolve("ckpt/config.json"), "{\"hidden_size\": 4096}\n");
-        ok(args("backup", tmp.resolve("ckpt").toString()));
+        cli.ok(args("backup", tmp.resolve("ckpt").toString()));
     }
 
     @Test
     void keySlotsAreListedAddedChangedAndRemoved() throws Exception {
-        JsonNode slots = JSON.readTree(ok(args("key list", "--json")).out());
+        JsonNode slots = JSON.readTree(cli.ok(args("key list", "--json")).out());
         assertThat(slots).hasSize(1);
         assertThat(slots.get(0).get("kind").asText()).isEqualTo("raw");
         assertThat(slots.get(0).get("current").asBoolean()).isTrue();
         String rawId = slots.get(0).get("id").asText();
 
-        CliRunner.Result added = ok(args("key add", "--new-password-env", "NEW_PW", "--label", "on-call"));
+        CliRunner.Result added = cli.ok(args("key add", "--new-password-env", "NEW_PW", "--label", "on-call"));
         assertThat(added.out()).contains("added", "password", "on-call");
-        CliRunner.Result listed = ok(withPassword("NEW_PW", "key list"));
+        CliRunner.Result listed = cli.ok(withPassword("NEW_PW", "key list"));
         assertThat(listed.out()).contains(rawId, "on-call  (current)");
 
         // a wrong current password changes nothing
         CliRunner.Result wrong = cli.run(withPassword("OTHER_PW", "key passwd", "--new-password-env", "OTHER_PW"));
         assertThat(wrong.exitCode()).isEqualTo(ExitCode.WRONG_KEY);
-        ok(withPassword("NEW_PW", "key passwd", "--new-password-env", "OTHER_PW"));
+        cli.ok(withPassword("NEW_PW", "key passwd", "--new-password-env", "OTHER_PW"));
         assertThat(cli.run(withPassword("NEW_PW", "snapshots")).exitCode()).isEqualTo(ExitCode.WRONG_KEY);
-        ok(withPassword("OTHER_PW", "snapshots"));
+        cli.ok(withPassword("OTHER_PW", "snapshots"));
 
         // the slot that opened and the last slot stay
         CliRunner.Result self = cli.run(args("key remove", rawId));
         assertThat(self.exitCode()).isEqualTo(ExitCode.USAGE);
         assertThat(self.err()).contains("opened with");
-        ok(withPassword("OTHER_PW", "key remove", rawId));
+        cli.ok(withPassword("OTHER_PW", "key remove", rawId));
         assertThat(cli.run(args("snapshots")).exitCode()).isEqualTo(ExitCode.WRONG_KEY);
-        JsonNode left = JSON.readTree(ok(withPassword("OTHER_PW", "key list", "--json")).out());
+        JsonNode left = JSON.readTree(cli.ok(withPassword("OTHER_PW", "key list", "--json")).out());
         assertThat(left).hasSize(1);
         CliRunner.Result last = cli.run(withPassword("OTHER_PW", "key remove", left.get(0).get("id").asText()));
         assertThat(last.exitCode()).isEqualTo(ExitCode.USAGE);
@@ -98,19 +89,19 @@ class KeyLsDumpCliTest {
 
     @Test
     void lsListsAndDumpWritesOneFile() throws Exception {
-        CliRunner.Result ls = ok(args("ls", "latest"));
+        CliRunner.Result ls = cli.ok(args("ls", "latest"));
         assertThat(ls.out()).contains("f        2000000 ", "shards/model-00001.safetensors", "d ", "shards/", "config.json");
-        JsonNode entries = JSON.readTree(ok(args("ls", "latest", "shards", "--json")).out());
+        JsonNode entries = JSON.readTree(cli.ok(args("ls", "latest", "shards", "--json")).out());
         assertThat(entries).hasSize(3);
         assertThat(entries.get(1).get("size").asLong()).isEqualTo(2_000_000);
-        assertThat(ok(args("ls", "latest", "--long")).out()).contains("0644");
+        assertThat(cli.ok(args("ls", "latest", "--long")).out()).contains("0644");
 
         Path out = tmp.resolve("restored/model.safetensors");
         Files.createDirectories(out.getParent());
-        CliRunner.Result dumped = ok(args("dump", "latest", "shards/model-00001.safetensors", "--output", out.toString()));
+        CliRunner.Result dumped = cli.ok(args("dump", "latest", "shards/model-00001.safetensors", "--output", out.toString()));
         assertThat(dumped.out()).contains("written to");
         assertThat(Files.readAllBytes(out)).isEqualTo(shard);
-        assertThat(ok(args("dump", "latest", "/config.json")).out()).isEqualTo("{\"hidden_size\": 4096}\n");
+        assertThat(cli.ok(args("dump", "latest", "/config.json")).out()).isEqualTo("{\"hidden_size\": 4096}\n");
 
         CliRunner.Result dir = cli.run(args("dump", "latest", "shards", "--output", tmp.resolve("x").toString()));
         assertThat(dir.exitCode()).isEqualTo(ExitCode.USAGE);
@@ -125,17 +116,17 @@ class KeyLsDumpCliTest {
 
     @Test
     void verifySubsetReportsWhatItReadAndRefusesBadSpecs() throws Exception {
-        JsonNode full = JSON.readTree(ok(args("verify", "--data", "--subset", "1/1", "--json")).out()).get("snapshots").get(0);
+        JsonNode full = JSON.readTree(cli.ok(args("verify", "--data", "--subset", "1/1", "--json")).out()).get("snapshots").get(0);
         assertThat(full.get("packsRead").asLong()).isEqualTo(full.get("packsTotal").asLong()).isPositive();
         assertThat(full.get("storedBytesRead").asLong()).isEqualTo(full.get("storedBytesTotal").asLong());
         long read = 0;
         for (int n = 1; n <= 3; n++) {
-            JsonNode r = JSON.readTree(ok(args("verify", "--data", "--subset", n + "/3", "--json")).out()).get("snapshots").get(0);
+            JsonNode r = JSON.readTree(cli.ok(args("verify", "--data", "--subset", n + "/3", "--json")).out()).get("snapshots").get(0);
             assertThat(r.get("subset").asText()).isEqualTo(n + "/3");
             read += r.get("packsRead").asLong();
         }
         assertThat(read).isEqualTo(full.get("packsTotal").asLong());
-        assertThat(ok(args("verify", "--data", "--subset", "5%")).out()).containsPattern("read \\(1 of \\d+ packs, .* subset 5%\\)");
+        assertThat(cli.ok(args("verify", "--data", "--subset", "5%")).out()).containsPattern("read \\(1 of \\d+ packs, .* subset 5%\\)");
         for (String bad : List.of("0/3", "4/3", "0%", "101%", "garbage")) {
             CliRunner.Result r = cli.run(args("verify", "--data", "--subset", bad));
             assertThat(r.exitCode()).as(bad).isEqualTo(ExitCode.USAGE);

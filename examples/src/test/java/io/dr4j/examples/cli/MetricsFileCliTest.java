@@ -6,9 +6,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,10 +24,7 @@ class MetricsFileCliTest {
     private Path key;
 
     private String[] args(String command, String... rest) {
-        List<String> all = new ArrayList<>(Arrays.asList(command.split(" ")));
-        all.addAll(List.of("--repo", tmp.resolve("repo").toUri().toString(), "--key-file", key.toString()));
-        all.addAll(Arrays.asList(rest));
-        return all.toArray(String[]::new);
+        return CliRunner.args(CliRunner.localRepo(tmp.resolve("repo")), key, command, rest);
     }
 
     @BeforeEach

@@ -7,9 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -30,22 +27,13 @@ class StatsCliTest {
     private long treeBytes;
 
     private String[] args(String command, String... rest) {
-        List<String> all = new ArrayList<>(Arrays.asList(command.split(" ")));
-        all.addAll(List.of("--repo", tmp.resolve("repo").toUri().toString(), "--key-file", key.toString()));
-        all.addAll(Arrays.asList(rest));
-        return all.toArray(String[]::new);
-    }
-
-    private CliRunner.Result ok(String[] args) {
-        CliRunner.Result r = cli.run(args);
-        assertThat(r.exitCode()).as(String.join(" ", args) + ": " + r.err()).isZero();
-        return r;
+        return CliRunner.args(CliRunner.localRepo(tmp.resolve("repo")), key, command, rest);
     }
 
     @BeforeEach
     void setUp() throws Exception {
         key = tmp.resolve("repo.key");
-        ok(args("init", "--generate-key"));
+        cli.ok(args("init", "--generate-key"));
         Path src = Files.createDirectories(tmp.resolve("ckpt/shards"));
         byte[] shard = new byte[1_500_000];
         new Random(9).nextBytes(shard);
@@ -56,8 +44,8 @@ class StatsCliTest {
         }
         Files.writeString(tmp.resolve("ckpt/log.txt"), text);
         treeBytes = shard.length + Files.size(tmp.resolve("ckpt/log.txt"));
-        ok(args("backup", tmp.resolve("ckpt").toString()));
-        ok(args("backup", tmp.resolve("ckpt").toString()));
+        cli.ok(args("backup", tmp.resolve("ckpt").toString()));
+        cli.ok(args("backup", tmp.resolve("ckpt").toString()));
     }
 
     /** Blob bytes of the pack files, from FORMAT.md's trailer (blobs ‖ sealed header ‖ be32(header length) ‖ magic). */
@@ -74,7 +62,7 @@ class StatsCliTest {
 
     @Test
     void jsonGivesTheRepositorysAndTheChosenSnapshotsFigures() throws Exception {
-        JsonNode all = JSON.readTree(ok(args("stats", "--json")).out());
+        JsonNode all = JSON.readTree(cli.ok(args("stats", "--json")).out());
         assertThat(all.get("scope").asText()).isEqualTo("repository");
         assertThat(all.get("snapshots")).hasSize(2);
         assertThat(all.get("files").asLong()).isEqualTo(4);
@@ -86,8 +74,8 @@ class StatsCliTest {
         assertThat(all.get("missingChunks").asLong()).isZero();
         assertThat(all.get("repository").get("snapshots").asLong()).isEqualTo(2);
 
-        String newest = JSON.readTree(ok(args("snapshots", "--json")).out()).get(1).get("id").asText();
-        JsonNode one = JSON.readTree(ok(args("stats", newest.substring(0, 8), "--json")).out());
+        String newest = JSON.readTree(cli.ok(args("snapshots", "--json")).out()).get(1).get("id").asText();
+        JsonNode one = JSON.readTree(cli.ok(args("stats", newest.substring(0, 8), "--json")).out());
         assertThat(one.get("scope").asText()).isEqualTo("snapshots");
         assertThat(one.get("snapshots")).hasSize(1);
         assertThat(one.get("snapshots").get(0).asText()).isEqualTo(newest);
@@ -95,13 +83,13 @@ class StatsCliTest {
         assertThat(one.get("dedupRatio").asDouble()).isEqualTo(1.0);
         assertThat(one.get("storedBytes").asLong()).isEqualTo(all.get("storedBytes").asLong());
 
-        JsonNode latest = JSON.readTree(ok(args("stats", "latest", "--json")).out());
+        JsonNode latest = JSON.readTree(cli.ok(args("stats", "latest", "--json")).out());
         assertThat(latest.get("snapshots").get(0).asText()).isEqualTo(newest);
     }
 
     @Test
     void textNamesEachFigure() {
-        String out = ok(args("stats")).out();
+        String out = cli.ok(args("stats")).out();
         assertThat(out).contains("snapshots              2 of 2", "dedup ratio            2.00x", "raw size", "stored size",
                 "compression ratio", "unreferenced");
     }
