@@ -26,8 +26,11 @@ import java.util.stream.Stream;
  * directory. A reader never sees a partial object and a crash leaves at most a temporary file,
  * which {@link #removeStaleTemporaries} removes once it is a day old.
  *
+ * <p>Large puts from memory (packs) bypass the page cache where the file system allows it
+ * ({@link DirectIo}).
+ *
  * <p>Thread-safe, also across processes sharing the root (temporary names are unique per store
- * instance). Holds no resources between calls.
+ * instance). Holds no open files between calls; keeps the direct writer's few aligned buffers.
  */
 final class AtomicFileWriter {
 
@@ -38,13 +41,15 @@ final class AtomicFileWriter {
     private final LocalPaths paths;
     private final Path tmpDir;
     private final boolean sync;
+    private final DirectIo direct;
     private final String tmpPrefix = Long.toHexString(new SecureRandom().nextLong());
     private final AtomicLong tmpCounter = new AtomicLong();
 
-    AtomicFileWriter(LocalPaths paths, boolean sync) throws IOException {
+    AtomicFileWriter(LocalPaths paths, boolean sync, DirectIo direct) throws IOException {
         this.paths = paths;
         this.tmpDir = paths.tmpDir();
         this.sync = sync;
+        this.direct = direct;
         Files.createDirectories(tmpDir);
     }
 
@@ -86,22 +91,28 @@ final class AtomicFileWriter {
         Path target = paths.pathFor(key);
         Path tmp = newTemporary();
         try {
-            try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                for (int done = 0; done < length; ) {
-                    ByteBuffer slice = ByteBuffer.wrap(data, offset + done, Math.min(LocalBlobStore.SLICE, length - done));
-                    while (slice.hasRemaining()) {
-                        done += out.write(slice);
-                    }
-                }
-                if (sync) {
-                    out.force(false);
-                }
+            if (!direct.write(tmp, data, offset, length, sync)) {
+                writeBuffered(tmp, data, offset, length);
             }
             publish(key, tmp, target, true);
         } catch (IOException | RuntimeException e) {
             throw paths.failure(key, "put", e);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    private void writeBuffered(Path tmp, byte[] data, int offset, int length) throws IOException {
+        try (FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+            for (int done = 0; done < length; ) {
+                ByteBuffer slice = ByteBuffer.wrap(data, offset + done, Math.min(LocalBlobStore.SLICE, length - done));
+                while (slice.hasRemaining()) {
+                    done += out.write(slice);
+                }
+            }
+            if (sync) {
+                out.force(false);
+            }
         }
     }
 

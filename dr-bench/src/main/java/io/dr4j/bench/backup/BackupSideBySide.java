@@ -45,7 +45,10 @@ import java.util.stream.Stream;
  */
 public final class BackupSideBySide {
 
-    private record Row(String tool, String step, double seconds, long bytes, long rssKiB, String note) {
+    private record Row(String tool, String step, double seconds, long bytes, long rssKiB, String note, double cpuSeconds) {
+        Row(String tool, String step, double seconds, long bytes, long rssKiB, String note) {
+            this(tool, step, seconds, bytes, rssKiB, note, -1);
+        }
     }
 
     private final List<Row> rows = new ArrayList<>();
@@ -158,12 +161,13 @@ public final class BackupSideBySide {
 
     private void print(long changed, long dr4jV2, long resticV2) {
         System.out.println();
-        System.out.printf("%-12s %-12s %9s %9s %10s %14s%n", "tool", "step", "seconds", "MB/s", "peak RSS", "vs restic");
+        System.out.printf("%-12s %-12s %9s %9s %9s %10s %14s%n", "tool", "step", "seconds", "CPU s", "MB/s", "peak RSS", "vs restic");
         Map<String, Double> resticSeconds = new LinkedHashMap<>();
         rows.stream().filter(r -> r.tool().equals("restic")).forEach(r -> resticSeconds.put(r.step(), r.seconds()));
         for (Row r : rows) {
             Double base = resticSeconds.get(r.step());
-            System.out.printf("%-12s %-12s %9.2f %9.0f %10s %14s%n", r.tool(), r.step(), r.seconds(), r.bytes() / r.seconds() / 1e6,
+            System.out.printf("%-12s %-12s %9.2f %9s %9.0f %10s %14s%n", r.tool(), r.step(), r.seconds(),
+                    r.cpuSeconds() < 0 ? "-" : String.format("%.2f", r.cpuSeconds()), r.bytes() / r.seconds() / 1e6,
                     r.rssKiB() < 0 ? "-" : (r.rssKiB() >> 10) + " MiB",
                     base == null ? "" : String.format("%.2fx faster", base / r.seconds()));
         }
@@ -229,19 +233,23 @@ public final class BackupSideBySide {
         List<String> full = new ArrayList<>();
         boolean time = Files.isExecutable(Path.of("/usr/bin/time"));
         if (time) {
-            full.addAll(List.of("/usr/bin/time", "-f", "%M", "-o", rss.toString()));
+            full.addAll(List.of("/usr/bin/time", "-f", "%M %U %S", "-o", rss.toString()));
         }
         full.addAll(command);
         BenchFiles.run(List.of("sync"), Map.of());
         long start = System.nanoTime();
         String out = BenchFiles.run(full, env);
         double seconds = (System.nanoTime() - start) / 1e9;
-        long kib = time ? Long.parseLong(Files.readString(rss).trim().lines().reduce((a, b) -> b).orElse("-1").trim()) : -1;
+        // peak RSS in KiB, user and system CPU seconds (the last line: time prints a non-zero exit status before it)
+        String[] usage = time ? Files.readString(rss).trim().lines().reduce((a, b) -> b).orElse("-1 -1 0").trim().split("\\s+")
+                : new String[] {"-1", "-1", "0"};
+        long kib = Long.parseLong(usage[0]);
+        double cpu = Double.parseDouble(usage[1]) + Double.parseDouble(usage[2]);
         Files.deleteIfExists(rss);
         String note = out.lines().filter(l -> l.startsWith("RESULT") || l.contains("storeReads")).findFirst()
                 .orElse(out.lines().filter(l -> l.startsWith("{")).findFirst().orElse(""));
         System.out.printf("%-8s %-12s %7.2f s %s%n", tool, step, seconds, note.length() > 160 ? note.substring(0, 160) : note);
-        return new Row(tool, step, seconds, bytes, kib, note);
+        return new Row(tool, step, seconds, bytes, kib, note, cpu);
     }
 
     private static boolean onPath(String tool) {
