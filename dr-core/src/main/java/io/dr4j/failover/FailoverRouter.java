@@ -96,6 +96,8 @@ public final class FailoverRouter<E> implements AutoCloseable {
     private final ScheduledFuture<?> probes;
     private volatile boolean closed;
     private final WarmUp.Result warmedUp;
+    /** Null when off. */
+    private final RegionCheck<E> regionCheck;
 
     FailoverRouter(FailoverRouterConfig<E> c) {
         // Before this router exists: the warm-up runs on throwaway routers only, and nothing of this one can be reached yet.
@@ -124,7 +126,8 @@ public final class FailoverRouter<E> implements AutoCloseable {
                 .description("retries on another endpoint").register(c.registry);
         Counter hedges = c.registry == null ? null : Counter.builder("dr4j.failover.hedges").tag("router", c.name)
                 .description("hedged (backup) attempts").register(c.registry);
-        this.core = new RouterCore<>(c.name, balancer, clock, c, latencies, retries);
+        this.regionCheck = c.regionCheck == null ? null : new RegionCheck<>(balancer, c.regionCheck, c.classifier, clock);
+        this.core = new RouterCore<>(c.name, balancer, clock, c, latencies, retries, regionCheck);
         this.async = new AsyncCalls<>(core, c.hedge, scheduler, hedges);
         if (c.healthCheck != null) {
             long interval = c.probeInterval.toNanos();
@@ -259,6 +262,12 @@ public final class FailoverRouter<E> implements AutoCloseable {
         return balancer.statuses();
     }
 
+    /** Package-private, for tests: whether a region check of {@code id} is running (its outcome not yet applied). */
+    boolean regionCheckRunning(String id) {
+        Slot<E> slot = balancer.find(id);
+        return slot != null && slot.regionCheckRunning.get();
+    }
+
     /** The state of one endpoint. */
     public Optional<EndpointStatus<E>> endpoint(String id) {
         return balancer.statuses().stream().filter(s -> s.endpoint().id().equals(id)).findFirst();
@@ -310,6 +319,9 @@ public final class FailoverRouter<E> implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (regionCheck != null) {
+            regionCheck.close();
         }
         balancer.close();
     }

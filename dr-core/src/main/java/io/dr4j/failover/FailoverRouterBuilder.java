@@ -54,6 +54,9 @@ public final class FailoverRouterBuilder<E> {
     MeterRegistry registry;
     ScheduledExecutorService scheduler;
     boolean warmUp = true;
+    /** The region check, or null: none if {@link #regionCheckOn} is false, else the TCP-connect default where it applies. */
+    HealthCheck<E> regionCheck;
+    boolean regionCheckOn = true;
 
     FailoverRouterBuilder() {
     }
@@ -199,6 +202,35 @@ public final class FailoverRouterBuilder<E> {
         this.probeInterval = interval;
         this.healthyThreshold = checkRange("healthyThreshold", healthyThreshold, 1, 100);
         this.unhealthyThreshold = checkRange("unhealthyThreshold", unhealthyThreshold, 1, 100);
+        return this;
+    }
+
+    /**
+     * When an attempt finds an endpoint unreachable (a refused connection, verdict
+     * {@link FailureClassifier.Verdict#UNREACHABLE UNREACHABLE}), checks the other healthy
+     * endpoints of the same {@linkplain Endpoint#region() region} at once with {@code check}, on the
+     * router's own check threads (never the caller's, at most one check per endpoint at a time);
+     * an endpoint whose check is refused too counts a refused connection, which ejects it
+     * ({@link #consecutiveConnectFailures}, default 1). A check that times out or fails in
+     * another way changes nothing. A dead region is then out of rotation one check after its
+     * first refusal, instead of after one failed call per endpoint, each as slow as the HTTP
+     * client reports a refusal. Readmission is unchanged (ejection time, probes, trial calls).
+     *
+     * <p>Default: on, with {@link HealthCheck#tcpConnect HealthCheck.tcpConnect(250 ms)}, when
+     * every initial endpoint's payload is a {@link java.net.URI} with a host or an
+     * {@link java.net.InetSocketAddress} (as with {@link FailoverHttpClient}); off for other
+     * payloads unless a check is given here. Costs nothing until a connection is refused.
+     */
+    public FailoverRouterBuilder<E> regionCheck(HealthCheck<E> check) {
+        this.regionCheck = Objects.requireNonNull(check, "check");
+        this.regionCheckOn = true;
+        return this;
+    }
+
+    /** {@code false} turns the {@link #regionCheck(HealthCheck) region check} off; {@code true} restores the default. */
+    public FailoverRouterBuilder<E> regionCheck(boolean enabled) {
+        this.regionCheck = null;
+        this.regionCheckOn = enabled;
         return this;
     }
 
