@@ -246,8 +246,8 @@ final class Balancer<E> {
 
     /**
      * A region check found nothing listening at {@code s} (its connection was refused), after a
-     * refused attempt on another endpoint of its region: it counts as a refused connection in a
-     * row, so {@code consecutiveConnectFailures} of them (default 1) eject it. Not an attempt:
+     * refused attempt on another endpoint of its region or a broken connection to {@code s}
+     * itself: it counts as a refused connection in a row, so {@code consecutiveConnectFailures} of them (default 1) eject it. Not an attempt:
      * no latency, breaker or limiter sample, and {@link Slot#failures} does not move.
      */
     public void onRegionCheckRefused(Slot<E> s, long now) {

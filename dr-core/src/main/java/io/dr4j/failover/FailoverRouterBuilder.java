@@ -212,9 +212,13 @@ public final class FailoverRouterBuilder<E> {
      * router's own check threads (never the caller's, at most one check per endpoint at a time);
      * an endpoint whose check is refused too counts a refused connection, which ejects it
      * ({@link #consecutiveConnectFailures}, default 1). A check that times out or fails in
-     * another way changes nothing. A dead region is then out of rotation one check after its
-     * first refusal, instead of after one failed call per endpoint, each as slow as the HTTP
-     * client reports a refusal. Readmission is unchanged (ejection time, probes, trial calls).
+     * another way changes nothing. A connection that broke before its answer (an I/O error other
+     * than a refusal or a timeout: reset, closed by the peer) gets the same check of its region,
+     * the endpoint itself included: a server that dies under the calls in flight shows that before
+     * any new connection is refused. A dead region is then out of rotation one check after the
+     * first sign, instead of after one failed call per endpoint, each as slow as the HTTP client
+     * reports a refusal (JDK 17's client retries a refused connect once by itself). Readmission is
+     * unchanged (ejection time, probes, trial calls).
      *
      * <p>Default: on, with {@link HealthCheck#tcpConnect HealthCheck.tcpConnect(250 ms)}, when
      * every initial endpoint's payload is a {@link java.net.URI} with a host or an

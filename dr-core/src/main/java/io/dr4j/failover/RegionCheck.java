@@ -1,6 +1,10 @@
 package io.dr4j.failover;
 
 import io.dr4j.failover.FailureClassifier.Verdict;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.http.HttpTimeoutException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -10,8 +14,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks the rest of a region at once when one of its endpoints refused a connection
- * ({@link FailoverRouterBuilder#regionCheck}). A refused connection says that nothing listens at
+ * Checks the rest of a region at once when one of its endpoints refused a connection, and the
+ * endpoint itself too when a connection to it broke ({@link FailoverRouterBuilder#regionCheck}). A refused connection says that nothing listens at
  * that address; when a host, a rack or a region goes down, its other endpoints are usually gone
  * too, but without this each of them is found out only by a call of its own that fails (through
  * an HTTP client that may take milliseconds to report the refusal, and retry the connect first).
@@ -54,12 +58,33 @@ final class RegionCheck<E> implements AutoCloseable {
 
     /** {@code refused} refused a connection: checks every other healthy endpoint of its region, asynchronously. */
     void afterRefusal(Slot<E> refused) {
-        String region = refused.endpoint().region();
+        checkRegion(refused, false);
+    }
+
+    /**
+     * A connection to {@code broken} broke before an answer came (an I/O error that is neither a
+     * refusal nor a timeout, such as a reset or a close by the peer): a server that died under
+     * the calls in flight looks like this before any new connection is refused. Checks
+     * {@code broken} itself and every other healthy endpoint of its region, asynchronously.
+     */
+    void afterBrokenConnection(Slot<E> broken) {
+        checkRegion(broken, true);
+    }
+
+    /** Whether {@code failure} (unwrapped) is a connection that broke: an I/O error other than a refusal or a timeout. */
+    static boolean brokenConnection(Throwable failure) {
+        return failure instanceof IOException && !(failure instanceof InterruptedIOException)
+                && !(failure instanceof HttpTimeoutException) && !(failure instanceof ConnectException);
+    }
+
+    private void checkRegion(Slot<E> failed, boolean includeFailed) {
+        String region = failed.endpoint().region();
+        String after = failed.endpoint().id();
         for (Slot<E> s : balancer.activeSlots()) {
-            if (s != refused && s.state.get() == Slot.HEALTHY && s.endpoint().region().equals(region)
+            if ((s != failed || includeFailed) && s.state.get() == Slot.HEALTHY && s.endpoint().region().equals(region)
                     && s.regionCheckRunning.compareAndSet(false, true)) {
                 try {
-                    executor.execute(() -> checkOne(s, refused.endpoint().id()));
+                    executor.execute(() -> checkOne(s, after));
                 } catch (RejectedExecutionException closed) {
                     s.regionCheckRunning.set(false);
                     return;
@@ -75,7 +100,7 @@ final class RegionCheck<E> implements AutoCloseable {
             }
         } catch (Exception e) {
             if (classifier.classify(e) == Verdict.UNREACHABLE) {
-                LOG.debug("router '{}': region check of {} after {} refused a connection: {}", balancer.name(), s.endpoint().id(),
+                LOG.debug("router '{}': region check of {} after a failure of {}: refused: {}", balancer.name(), s.endpoint().id(),
                         after, e.toString());
                 balancer.onRegionCheckRefused(s, clock.read());
             } else {

@@ -86,8 +86,12 @@ final class RouterCore<E> {
             balancer.onSaturated(slot, start, now, saturationNanos(cause));
         } else {
             balancer.onFailure(slot, start, now, cause, verdict != Verdict.CALLER_ERROR, verdict == Verdict.UNREACHABLE);
-            if (verdict == Verdict.UNREACHABLE && regionCheck != null) {
-                regionCheck.afterRefusal(slot);
+            if (regionCheck != null) {
+                if (verdict == Verdict.UNREACHABLE) {
+                    regionCheck.afterRefusal(slot);
+                } else if (verdict == Verdict.RETRYABLE && RegionCheck.brokenConnection(cause)) {
+                    regionCheck.afterBrokenConnection(slot);
+                }
             }
         }
         return verdict;

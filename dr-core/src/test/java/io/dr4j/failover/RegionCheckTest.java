@@ -13,6 +13,7 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
@@ -136,6 +137,8 @@ class RegionCheckTest {
                 // A timeout proves nothing: a2 is dead now, but a check that only times out leaves it in.
                 a2.stop();
                 timeOut[0] = true;
+                // Level 0 is a3 alone (healthy until it is called), so the call goes there first.
+                router.removeEndpoint("a1");
                 router.addEndpoint(Endpoint.of("a3", "region-a", 0, URI.create("http://127.0.0.1:" + deadPort() + "/")));
                 assertThat(client.post("v1/chat/completions", "{}").endpointId()).isEqualTo("b1");
                 awaitCheckOfA2(router, started);
@@ -149,6 +152,44 @@ class RegionCheckTest {
     private static void awaitCheckOfA2(FailoverRouter<URI> router, Semaphore started) throws InterruptedException {
         assertThat(started.tryAcquire(BOUND.toSeconds(), TimeUnit.SECONDS)).as("a2 checked").isTrue();
         Await.until("the check of a2 is over", BOUND, () -> !router.regionCheckRunning("a2"));
+    }
+
+    @Test
+    void aConnectionThatBrokeGetsItsOwnEndpointCheckedAndEjectedWhenNothingListens() throws Exception {
+        try (LoopbackInferenceServer a1 = new LoopbackInferenceServer("a1");
+             LoopbackInferenceServer a2 = new LoopbackInferenceServer("a2");
+             LoopbackInferenceServer b1 = new LoopbackInferenceServer("b1")) {
+            CountDownLatch a1Ejected = new CountDownLatch(1);
+            FailoverRouter<URI> router = builder(a1, a2, b1).listener(e -> {
+                if (e instanceof FailoverEvent.Ejected ej && ej.endpoint().id().equals("a1")) {
+                    a1Ejected.countDown();
+                }
+            }).build();
+            try (FailoverHttpClient client = client(router)) {
+                a1.delay = Duration.ofSeconds(30);
+                CompletableFuture<InferenceResponse> inFlight = client.postAsync("v1/chat/completions", "{}");
+                Await.until("the call is in flight at a1", BOUND, () -> a1.exchanges.get() == 1);
+                // Killed under the call: its connection breaks (no refusal yet, no new call needed).
+                a1.stop();
+                a2.stop();
+                assertThat(inFlight.get(BOUND.toSeconds(), TimeUnit.SECONDS).endpointId()).isEqualTo("b1");
+                assertThat(a1Ejected.await(BOUND.toSeconds(), TimeUnit.SECONDS)).as("a1 ejected by the check").isTrue();
+                assertThat(a2Ejected.await(BOUND.toSeconds(), TimeUnit.SECONDS)).as("a2 ejected by the check").isTrue();
+                assertThat(ejected).containsEntry("a1", EjectionReason.UNREACHABLE).containsEntry("a2", EjectionReason.UNREACHABLE);
+                assertThat(router.endpoint("a1").orElseThrow().requests()).isEqualTo(1);
+                assertThat(router.endpoint("a2").orElseThrow().requests()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void onlyABrokenConnectionCountsAsOneNotATimeoutOrARefusal() {
+        assertThat(RegionCheck.brokenConnection(new java.io.IOException("HTTP/1.1 header parser received no bytes"))).isTrue();
+        assertThat(RegionCheck.brokenConnection(new java.net.SocketException("Connection reset"))).isTrue();
+        assertThat(RegionCheck.brokenConnection(new ConnectException("refused"))).isFalse();
+        assertThat(RegionCheck.brokenConnection(new java.net.http.HttpTimeoutException("request timed out"))).isFalse();
+        assertThat(RegionCheck.brokenConnection(new SocketTimeoutException("read timed out"))).isFalse();
+        assertThat(RegionCheck.brokenConnection(new IllegalStateException("x"))).isFalse();
     }
 
     @Test
