@@ -95,13 +95,14 @@ public final class FailoverRouter<E> implements AutoCloseable {
     private final boolean ownsScheduler;
     private final ScheduledFuture<?> probes;
     private volatile boolean closed;
-    private final WarmUp.Result warmedUp;
+    private final CompletableFuture<WarmUp.Result> warmedUp;
     /** Null when off. */
     private final RegionCheck<E> regionCheck;
 
     FailoverRouter(FailoverRouterConfig<E> c) {
         // Before this router exists: the warm-up runs on throwaway routers only, and nothing of this one can be reached yet.
-        this.warmedUp = c.warmUp ? WarmUp.run("router '" + c.name + "'", WarmUp::router) : WarmUp.Result.SKIPPED;
+        this.warmedUp = c.warmUp ? WarmUp.start("router '" + c.name + "'", WarmUp::router)
+                : CompletableFuture.completedFuture(WarmUp.Result.SKIPPED);
         this.config = c;
         this.clock = NanoClock.of(c.clock);
         long now = clock.read();
@@ -249,7 +250,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
 
     /** What the warm-up at build time did; package-private, for tests. */
     WarmUp.Result warmedUp() {
-        return warmedUp;
+        return warmedUp.join();
     }
 
     /** Calls waiting right now for an endpoint to free up; package-private, for tests that await a queued call. */
