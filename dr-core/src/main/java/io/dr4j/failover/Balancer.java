@@ -245,6 +245,18 @@ final class Balancer<E> {
     }
 
     /**
+     * A region check found nothing listening at {@code s} (its connection was refused), after a
+     * refused attempt on another endpoint of its region or a broken connection to {@code s}
+     * itself: it counts as a refused connection in a row, so {@code consecutiveConnectFailures} of them (default 1) eject it. Not an attempt:
+     * no latency, breaker or limiter sample, and {@link Slot#failures} does not move.
+     */
+    public void onRegionCheckRefused(Slot<E> s, long now) {
+        if (s.state.get() == Slot.HEALTHY && s.consecutiveFailures.incrementAndGet() >= settings.consecutiveConnectFailures()) {
+            eject(s, Slot.HEALTHY, EjectionReason.UNREACHABLE, now);
+        }
+    }
+
+    /**
      * The endpoint said it is overloaded: leave it alone for {@code forNanos}. Not a failure
      * (no breaker, no ejection, no latency sample, which a fast 429 would distort), but a drop
      * for the adaptive concurrency limit.

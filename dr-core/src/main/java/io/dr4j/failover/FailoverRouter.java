@@ -95,11 +95,14 @@ public final class FailoverRouter<E> implements AutoCloseable {
     private final boolean ownsScheduler;
     private final ScheduledFuture<?> probes;
     private volatile boolean closed;
-    private final WarmUp.Result warmedUp;
+    private final CompletableFuture<WarmUp.Result> warmedUp;
+    /** Null when off. */
+    private final RegionCheck<E> regionCheck;
 
     FailoverRouter(FailoverRouterConfig<E> c) {
         // Before this router exists: the warm-up runs on throwaway routers only, and nothing of this one can be reached yet.
-        this.warmedUp = c.warmUp ? WarmUp.run("router '" + c.name + "'", WarmUp::router) : WarmUp.Result.SKIPPED;
+        this.warmedUp = c.warmUp ? WarmUp.start("router '" + c.name + "'", WarmUp::router)
+                : CompletableFuture.completedFuture(WarmUp.Result.SKIPPED);
         this.config = c;
         this.clock = NanoClock.of(c.clock);
         long now = clock.read();
@@ -124,7 +127,8 @@ public final class FailoverRouter<E> implements AutoCloseable {
                 .description("retries on another endpoint").register(c.registry);
         Counter hedges = c.registry == null ? null : Counter.builder("dr4j.failover.hedges").tag("router", c.name)
                 .description("hedged (backup) attempts").register(c.registry);
-        this.core = new RouterCore<>(c.name, balancer, clock, c, latencies, retries);
+        this.regionCheck = c.regionCheck == null ? null : new RegionCheck<>(balancer, c.regionCheck, c.classifier, clock);
+        this.core = new RouterCore<>(c.name, balancer, clock, c, latencies, retries, regionCheck);
         this.async = new AsyncCalls<>(core, c.hedge, scheduler, hedges);
         if (c.healthCheck != null) {
             long interval = c.probeInterval.toNanos();
@@ -246,7 +250,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
 
     /** What the warm-up at build time did; package-private, for tests. */
     WarmUp.Result warmedUp() {
-        return warmedUp;
+        return warmedUp.join();
     }
 
     /** Calls waiting right now for an endpoint to free up; package-private, for tests that await a queued call. */
@@ -257,6 +261,12 @@ public final class FailoverRouter<E> implements AutoCloseable {
     /** The state of every endpoint (active and draining). */
     public List<EndpointStatus<E>> endpoints() {
         return balancer.statuses();
+    }
+
+    /** Package-private, for tests: whether a region check of {@code id} is running (its outcome not yet applied). */
+    boolean regionCheckRunning(String id) {
+        Slot<E> slot = balancer.find(id);
+        return slot != null && slot.regionCheckRunning.get();
     }
 
     /** The state of one endpoint. */
@@ -310,6 +320,9 @@ public final class FailoverRouter<E> implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (regionCheck != null) {
+            regionCheck.close();
         }
         balancer.close();
     }

@@ -2,6 +2,8 @@ package io.dr4j.failover;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.net.InetSocketAddress;
+import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -55,6 +57,8 @@ public final class FailoverRouterConfig<E> {
     final MeterRegistry registry;
     final ScheduledExecutorService scheduler;
     final boolean warmUp;
+    /** The region check in effect (the default resolved), or null. */
+    final HealthCheck<E> regionCheck;
 
     FailoverRouterConfig(FailoverRouterBuilder<E> b) {
         this.endpoints = List.copyOf(b.endpoints);
@@ -90,6 +94,24 @@ public final class FailoverRouterConfig<E> {
         this.registry = b.registry;
         this.scheduler = b.scheduler;
         this.warmUp = b.warmUp;
+        this.regionCheck = !b.regionCheckOn ? null : b.regionCheck != null ? b.regionCheck
+                : !endpoints.isEmpty() && endpoints.stream().allMatch(e -> hasSocketAddress(e.payload()))
+                ? HealthCheck.tcpConnect(DEFAULT_REGION_CHECK_TIMEOUT) : null;
+    }
+
+    /** The connect timeout of the default region check. */
+    static final Duration DEFAULT_REGION_CHECK_TIMEOUT = Duration.ofMillis(250);
+
+    private static boolean hasSocketAddress(Object payload) {
+        return payload instanceof InetSocketAddress || payload instanceof URI uri && uri.getHost() != null;
+    }
+
+    /**
+     * The check run on the other healthy endpoints of a region when one of them refused a
+     * connection ({@link FailoverRouterBuilder#regionCheck}); empty when off.
+     */
+    public Optional<HealthCheck<E>> regionCheck() {
+        return Optional.ofNullable(regionCheck);
     }
 
     /** The breaker configuration each endpoint gets: the escape hatch's, or one built from the threshold and window. */

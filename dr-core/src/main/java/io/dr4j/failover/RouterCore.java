@@ -42,9 +42,12 @@ final class RouterCore<E> {
     /** Null without a meter registry. */
     final Counter retries;
     private final FailsafeExecutor<Object> retrier;
+    /** Null when off. */
+    private final RegionCheck<E> regionCheck;
 
     RouterCore(String name, Balancer<E> balancer, NanoClock clock, FailoverRouterConfig<E> c, LatencyHistogram latencies,
-               Counter retries) {
+               Counter retries, RegionCheck<E> regionCheck) {
+        this.regionCheck = regionCheck;
         this.name = name;
         this.balancer = balancer;
         this.clock = clock;
@@ -83,6 +86,13 @@ final class RouterCore<E> {
             balancer.onSaturated(slot, start, now, saturationNanos(cause));
         } else {
             balancer.onFailure(slot, start, now, cause, verdict != Verdict.CALLER_ERROR, verdict == Verdict.UNREACHABLE);
+            if (regionCheck != null) {
+                if (verdict == Verdict.UNREACHABLE) {
+                    regionCheck.afterRefusal(slot);
+                } else if (verdict == Verdict.RETRYABLE && RegionCheck.brokenConnection(cause)) {
+                    regionCheck.afterBrokenConnection(slot);
+                }
+            }
         }
         return verdict;
     }

@@ -2,6 +2,7 @@ package io.dr4j.failover;
 
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -58,6 +59,8 @@ final class Slot<E> {
     /** Probe streaks; touched only by the single probing task. */
     public int probeSuccesses;
     public int probeFailures;
+    /** True while a region check ({@link RegionCheck}) of this endpoint runs: at most one at a time. */
+    public final AtomicBoolean regionCheckRunning = new AtomicBoolean();
 
     private volatile double ewmaNanos;
     private volatile long ewmaStamp;

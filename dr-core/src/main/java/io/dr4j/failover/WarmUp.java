@@ -27,6 +27,8 @@ import org.slf4j.LoggerFactory;
  * about a millisecond without leaving the machine. A warm-up that fails is logged at debug level
  * and ignored: it is an optimisation, never a reason for {@code build()} to fail.
  *
+ * <p>It runs in the background ({@link #start}): {@code build()} returns without waiting for it.
+ *
  * <p>Stateless; safe to call from any thread.
  */
 final class WarmUp {
@@ -45,6 +47,21 @@ final class WarmUp {
     @FunctionalInterface
     interface Task {
         int run() throws Exception;
+    }
+
+    /**
+     * Starts {@code task} on a daemon thread of its own and returns at once: {@code build()} does
+     * not wait for the warm-up (in a fresh JVM it loads and links the failure path for 50 to 150 ms
+     * of a loaded 2-vCPU machine), and the warm-up is over long before a router that was just
+     * built meets its first failure. A failure that comes sooner finds the path as cold as
+     * without a warm-up, no worse. The future never fails: its result carries any failure.
+     */
+    static CompletableFuture<Result> start(String what, Task task) {
+        CompletableFuture<Result> done = new CompletableFuture<>();
+        Thread t = new Thread(() -> done.complete(run(what, task)), "dr4j-warm-up");
+        t.setDaemon(true);
+        t.start();
+        return done;
     }
 
     /** Runs {@code task}, timed; a failure is logged and returned, never thrown. */
