@@ -55,7 +55,7 @@ import java.util.zip.CRC32C;
  * {@code 8g + j} holds element {@code 8g + PI[j]}, with {@code PI = 0 4 1 5 2 6 3 7} for
  * {@code w = 2} and {@code 0 4 2 6 1 5 3 7} for {@code w = 4}, and the {@code n mod 8} elements
  * after the last whole group are in element order: the order in which eight elements loaded as
- * longs regroup into one long per plane with a few mask-and-shift steps, 3-4x faster than a loop
+ * longs regroup into one long per plane with a few mask-and-shift steps, 2-3x faster than a loop
  * over elements, while the planes' statistics (all zstd sees) do not change.
  *
  * <p>The CRC makes a decoding self-checking. Blobs are authenticated (AES-GCM) before they are
