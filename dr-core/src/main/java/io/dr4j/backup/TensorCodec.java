@@ -32,11 +32,11 @@ import java.util.zip.CRC32C;
  * bit pattern round-trips (NaN payloads, infinities, -0, subnormals): the transform is a
  * bijection on bits, never an arithmetic conversion.
  *
- * <h2>Encoded layout (version 1)</h2>
+ * <h2>Encoded layout (versions 1 and 2)</h2>
  * All integers little-endian, offsets relative to the start of the encoding.
  * <pre>
  * offset      size  field
- * 0           1     version = 1
+ * 0           1     version: 1 or 2 (the order of each plane's bytes, below)
  * 1           1     dtype: 1 = BF16, 2 = F16, 3 = F32
  * 2           1     element width w in bytes: 2, 2, 4 (must match the dtype)
  * 3           1     split: 0 = bytes as stored, 1 = rotate left 1 bit (sign to the low byte)
@@ -50,7 +50,13 @@ import java.util.zip.CRC32C;
  * </pre>
  * With {@code n = (L - h) / w} whole elements, plane {@code k} decodes to {@code n} bytes: byte
  * {@code w-1-k} (0 = least significant) of each element after the split transform. Element
- * {@code i} occupies plain bytes {@code [h + w*i, h + w*(i+1))}.
+ * {@code i} occupies plain bytes {@code [h + w*i, h + w*(i+1))}. Version 1 stores plane bytes in
+ * element order. Version 2 (what dr4j writes) takes the elements in groups of 8: plane byte
+ * {@code 8g + j} holds element {@code 8g + PI[j]}, with {@code PI = 0 4 1 5 2 6 3 7} for
+ * {@code w = 2} and {@code 0 4 2 6 1 5 3 7} for {@code w = 4}, and the {@code n mod 8} elements
+ * after the last whole group are in element order: the order in which eight elements loaded as
+ * longs regroup into one long per plane with a few mask-and-shift steps, 2-3x faster than a loop
+ * over elements, while the planes' statistics (all zstd sees) do not change.
  *
  * <p>The CRC makes a decoding self-checking. Blobs are authenticated (AES-GCM) before they are
  * decoded, so it is there for what authentication cannot see: a bug in this codec or its callers
@@ -104,8 +110,15 @@ final class TensorCodec {
         }
     }
 
-    /** Version byte of the layout above. */
-    public static final int VERSION = 1;
+    /**
+     * Version byte dr4j writes: 2, the layout above with each plane's bytes in the grouped order
+     * of {@link #GROUP} elements. Readers accept 1 and 2.
+     */
+    public static final int VERSION = 2;
+    /** Version 1: the layout above, plane bytes in element order (still read). */
+    static final int VERSION_1 = 1;
+    /** Elements per group of version 2's plane order. */
+    static final int GROUP = 8;
     /** Default largest chunk a {@link Scratch} holds: 1 MiB. */
     public static final int DEFAULT_MAX_CHUNK = 1 << 20;
     /**
@@ -119,8 +132,8 @@ final class TensorCodec {
      * leaves zstd's Huffman-coded literals to do the work: on the same plane 0.326 of the plane at
      * ~1 GB/s instead of 0.359 at ~320 MB/s (the order-0 entropy bound is 0.318).
      */
-    private static final int HASH_LOG = 6;
-    private static final int MIN_MATCH = 7;
+    static final int HASH_LOG = 6;
+    static final int MIN_MATCH = 7;
 
     private static final int FIXED_HEADER = 13;
     private static final int PLANE_ENTRY = 5;
@@ -130,14 +143,20 @@ final class TensorCodec {
     /** Below this a plane is stored raw: zstd's frame overhead eats any gain. */
     private static final int MIN_COMPRESSED_PLANE = 64;
     private static final int SAMPLE = 4096;
+    private static final long DST_SIZE_TOO_SMALL = Zstd.errDstSizeTooSmall();
     private static final VarHandle SHORT = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
     private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    /** The low byte of every 16-bit lane, and of every 32-bit lane's 16-bit halves. */
+    private static final long LOW_BYTES = 0x00ff00ff00ff00ffL;
+    private static final long LOW_HALVES = 0x0000ffff0000ffffL;
 
     private static final TensorCodec DEFAULTS = new TensorCodec(DEFAULT_LEVEL, Split.EXPONENT_BYTE, DEFAULT_MAX_CHUNK);
 
     private final int level;
     private final Split split;
     private final int maxChunk;
+    private final int version;
 
     /**
      * @param level zstd level of the planes (zstd's range, negative levels are the fast ones)
@@ -145,6 +164,14 @@ final class TensorCodec {
      * @param maxChunk the largest plain chunk the scratch of this codec holds, at least 1
      */
     public TensorCodec(int level, Split split, int maxChunk) {
+        this(level, split, maxChunk, VERSION);
+    }
+
+    /** As {@link #TensorCodec(int, Split, int)}, writing layout {@code version} (1 or 2): tests and measurements. */
+    TensorCodec(int level, Split split, int maxChunk, int version) {
+        if (version != VERSION_1 && version != VERSION) {
+            throw new IllegalArgumentException("codec version must be 1 or 2, was " + version);
+        }
         if (level < Zstd.minCompressionLevel() || level > Zstd.maxCompressionLevel()) {
             throw new IllegalArgumentException("zstd level must be in [" + Zstd.minCompressionLevel() + ", "
                     + Zstd.maxCompressionLevel() + "], was " + level);
@@ -155,6 +182,7 @@ final class TensorCodec {
         this.level = level;
         this.split = Objects.requireNonNull(split, "split");
         this.maxChunk = maxChunk;
+        this.version = version;
     }
 
     /** zstd level {@value #DEFAULT_LEVEL}, {@link Split#EXPONENT_BYTE}, chunks up to 1 MiB. */
@@ -222,13 +250,16 @@ final class TensorCodec {
         int n = (len - head) / w;
         int tail = len - head - n * w;
         byte[] planes = scratch.planes;
+        int grouped = version == VERSION ? n - n % GROUP : 0;
         if (w == 2) {
-            split2(src, off + head, n, planes, split.rotation);
+            splitGroups2(src, off + head, grouped, n, planes, split.rotation);
+            split2(src, off + head + 2 * grouped, n - grouped, grouped, n, planes, split.rotation);
         } else {
-            split4(src, off + head, n, planes, split.rotation);
+            splitGroups4(src, off + head, grouped, n, planes, split.rotation);
+            split4(src, off + head + 4 * grouped, n - grouped, grouped, n, planes, split.rotation);
         }
 
-        dst[dstOff] = (byte) VERSION;
+        dst[dstOff] = (byte) version;
         dst[dstOff + 1] = (byte) dtype.code;
         dst[dstOff + 2] = (byte) w;
         dst[dstOff + 3] = (byte) split.code;
@@ -244,9 +275,8 @@ final class TensorCodec {
         pos += tail;
         for (int k = 0; k < w; k++) {
             int entry = dstOff + FIXED_HEADER + PLANE_ENTRY * k;
-            int compressed = compressPlane(planes, k * n, n, scratch);
+            int compressed = compressPlane(planes, k * n, n, dst, pos, scratch);
             if (compressed > 0) {
-                System.arraycopy(scratch.compressed, 0, dst, pos, compressed);
                 dst[entry] = FLAG_ZSTD;
                 INT.set(dst, entry + 1, compressed);
                 pos += compressed;
@@ -297,7 +327,7 @@ final class TensorCodec {
             throw corrupt("truncated header: " + len + " bytes");
         }
         int version = src[off] & 0xff;
-        if (version != VERSION) {
+        if (version != VERSION && version != VERSION_1) {
             throw corrupt("unknown version " + version);
         }
         Dtype dtype = Dtype.ofCode(src[off + 1] & 0xff);
@@ -370,10 +400,13 @@ final class TensorCodec {
         int headAt = off + tableEnd;
         System.arraycopy(src, headAt, dst, dstOff, head);
         System.arraycopy(src, headAt + head, dst, dstOff + plainLength - tail, tail);
+        int grouped = version == VERSION ? n - n % GROUP : 0;
         if (w == 2) {
-            join2(planeArray, planeOffset, n, dst, dstOff + head, rotation);
+            joinGroups2(planeArray, planeOffset, grouped, dst, dstOff + head, rotation);
+            join2(planeArray, planeOffset, grouped, n - grouped, dst, dstOff + head + 2 * grouped, rotation);
         } else {
-            join4(planeArray, planeOffset, n, dst, dstOff + head, rotation);
+            joinGroups4(planeArray, planeOffset, grouped, dst, dstOff + head, rotation);
+            join4(planeArray, planeOffset, grouped, n - grouped, dst, dstOff + head + 4 * grouped, rotation);
         }
         for (int k = 0; k < w; k++) {
             planeArray[k] = null; // do not keep the caller's array reachable
@@ -388,24 +421,28 @@ final class TensorCodec {
         return plainLength;
     }
 
-    // The split and join loops are the codec's hot path: one element per iteration, read and
-    // written whole through a VarHandle; the planes of a chunk lie back to back, plane k at k * n.
+    // The split and join loops are the codec's hot path; the planes of a chunk lie back to back,
+    // plane k at k * n. Version 2 moves eight elements per step as two (w = 2) or four (w = 4)
+    // longs: the lanes are rotated with masks and regrouped into one long per plane by the mask
+    // and shift steps below, whose byte order within the group is the spec's PI_2 / PI_4. The
+    // elements after the last whole group, and all of a version 1 encoding, go one at a time.
 
-    private static void split2(byte[] src, int from, int n, byte[] planes, int rotation) {
+    /** Splits {@code count} two-byte elements from {@code src[from]} into plane bytes {@code at ..} of planes of {@code n}. */
+    static void split2(byte[] src, int from, int count, int at, int n, byte[] planes, int rotation) {
         int back = 16 - rotation;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < count; i++) {
             int v = (short) SHORT.get(src, from + 2 * i) & 0xffff;
             int r = (v << rotation) | (v >>> back);
-            planes[i] = (byte) (r >>> 8);
-            planes[n + i] = (byte) r;
+            planes[at + i] = (byte) (r >>> 8);
+            planes[n + at + i] = (byte) r;
         }
     }
 
-    private static void split4(byte[] src, int from, int n, byte[] planes, int rotation) {
+    static void split4(byte[] src, int from, int count, int at, int n, byte[] planes, int rotation) {
         int n2 = 2 * n;
         int n3 = 3 * n;
-        for (int i = 0; i < n; i++) {
-            int r = Integer.rotateLeft((int) INT.get(src, from + 4 * i), rotation);
+        for (int i = at; i < at + count; i++) {
+            int r = Integer.rotateLeft((int) INT.get(src, from + 4 * (i - at)), rotation);
             planes[i] = (byte) (r >>> 24);
             planes[n + i] = (byte) (r >>> 16);
             planes[n2 + i] = (byte) (r >>> 8);
@@ -413,19 +450,83 @@ final class TensorCodec {
         }
     }
 
-    private static void join2(byte[][] planes, int[] offsets, int n, byte[] dst, int to, int rotation) {
+    /** Splits the first {@code grouped} (a multiple of 8) two-byte elements in version 2's grouped order. */
+    static void splitGroups2(byte[] src, int from, int grouped, int n, byte[] planes, int rotation) {
+        for (int i = 0; i < grouped; i += GROUP) {
+            long x1 = rotl16((long) LONG.get(src, from + 2 * i), rotation);
+            long x2 = rotl16((long) LONG.get(src, from + 2 * i + 8), rotation);
+            LONG.set(planes, i, ((x1 >>> 8) & LOW_BYTES) | (x2 & ~LOW_BYTES));
+            LONG.set(planes, n + i, (x1 & LOW_BYTES) | ((x2 & LOW_BYTES) << 8));
+        }
+    }
+
+    /** Splits the first {@code grouped} (a multiple of 8) four-byte elements in version 2's grouped order. */
+    static void splitGroups4(byte[] src, int from, int grouped, int n, byte[] planes, int rotation) {
+        int n2 = 2 * n;
+        int n3 = 3 * n;
+        for (int i = 0; i < grouped; i += GROUP) {
+            int at = from + 4 * i;
+            long x0 = rotl32((long) LONG.get(src, at), rotation);
+            long x1 = rotl32((long) LONG.get(src, at + 8), rotation);
+            long x2 = rotl32((long) LONG.get(src, at + 16), rotation);
+            long x3 = rotl32((long) LONG.get(src, at + 24), rotation);
+            // 16-bit halves: low halves of elements 0, 2, 1, 3 and 4, 6, 5, 7; high halves alike
+            long l01 = (x0 & LOW_HALVES) | ((x1 & LOW_HALVES) << 16);
+            long h01 = ((x0 >>> 16) & LOW_HALVES) | (x1 & ~LOW_HALVES);
+            long l23 = (x2 & LOW_HALVES) | ((x3 & LOW_HALVES) << 16);
+            long h23 = ((x2 >>> 16) & LOW_HALVES) | (x3 & ~LOW_HALVES);
+            // bytes: elements 0, 4, 2, 6, 1, 5, 3, 7; plane 0 is the top byte
+            LONG.set(planes, i, ((h01 >>> 8) & LOW_BYTES) | (h23 & ~LOW_BYTES));
+            LONG.set(planes, n + i, (h01 & LOW_BYTES) | ((h23 & LOW_BYTES) << 8));
+            LONG.set(planes, n2 + i, ((l01 >>> 8) & LOW_BYTES) | (l23 & ~LOW_BYTES));
+            LONG.set(planes, n3 + i, (l01 & LOW_BYTES) | ((l23 & LOW_BYTES) << 8));
+        }
+    }
+
+    /** Joins {@code count} two-byte elements from plane bytes {@code at ..} into {@code dst[to]}. */
+    static void join2(byte[][] planes, int[] offsets, int at, int count, byte[] dst, int to, int rotation) {
         byte[] p0 = planes[0];
         byte[] p1 = planes[1];
-        int o0 = offsets[0];
-        int o1 = offsets[1];
+        int o0 = offsets[0] + at;
+        int o1 = offsets[1] + at;
         int back = 16 - rotation;
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < count; i++) {
             int r = (p0[o0 + i] & 0xff) << 8 | (p1[o1 + i] & 0xff);
             SHORT.set(dst, to + 2 * i, (short) ((r >>> rotation) | (r << back)));
         }
     }
 
-    private static void join4(byte[][] planes, int[] offsets, int n, byte[] dst, int to, int rotation) {
+    static void join4(byte[][] planes, int[] offsets, int at, int count, byte[] dst, int to, int rotation) {
+        byte[] p0 = planes[0];
+        byte[] p1 = planes[1];
+        byte[] p2 = planes[2];
+        byte[] p3 = planes[3];
+        int o0 = offsets[0] + at;
+        int o1 = offsets[1] + at;
+        int o2 = offsets[2] + at;
+        int o3 = offsets[3] + at;
+        for (int i = 0; i < count; i++) {
+            int r = (p0[o0 + i] & 0xff) << 24 | (p1[o1 + i] & 0xff) << 16 | (p2[o2 + i] & 0xff) << 8 | (p3[o3 + i] & 0xff);
+            INT.set(dst, to + 4 * i, Integer.rotateRight(r, rotation));
+        }
+    }
+
+    /** Joins the first {@code grouped} (a multiple of 8) two-byte elements from version 2's grouped order. */
+    static void joinGroups2(byte[][] planes, int[] offsets, int grouped, byte[] dst, int to, int rotation) {
+        byte[] p0 = planes[0];
+        byte[] p1 = planes[1];
+        int o0 = offsets[0];
+        int o1 = offsets[1];
+        for (int i = 0; i < grouped; i += GROUP) {
+            long hi = (long) LONG.get(p0, o0 + i);
+            long lo = (long) LONG.get(p1, o1 + i);
+            LONG.set(dst, to + 2 * i, rotr16((lo & LOW_BYTES) | ((hi & LOW_BYTES) << 8), rotation));
+            LONG.set(dst, to + 2 * i + 8, rotr16(((lo >>> 8) & LOW_BYTES) | (hi & ~LOW_BYTES), rotation));
+        }
+    }
+
+    /** Joins the first {@code grouped} (a multiple of 8) four-byte elements from version 2's grouped order. */
+    static void joinGroups4(byte[][] planes, int[] offsets, int grouped, byte[] dst, int to, int rotation) {
         byte[] p0 = planes[0];
         byte[] p1 = planes[1];
         byte[] p2 = planes[2];
@@ -434,24 +535,61 @@ final class TensorCodec {
         int o1 = offsets[1];
         int o2 = offsets[2];
         int o3 = offsets[3];
-        for (int i = 0; i < n; i++) {
-            int r = (p0[o0 + i] & 0xff) << 24 | (p1[o1 + i] & 0xff) << 16 | (p2[o2 + i] & 0xff) << 8 | (p3[o3 + i] & 0xff);
-            INT.set(dst, to + 4 * i, Integer.rotateRight(r, rotation));
+        for (int i = 0; i < grouped; i += GROUP) {
+            long b3 = (long) LONG.get(p0, o0 + i);
+            long b2 = (long) LONG.get(p1, o1 + i);
+            long b1 = (long) LONG.get(p2, o2 + i);
+            long b0 = (long) LONG.get(p3, o3 + i);
+            long l01 = (b0 & LOW_BYTES) | ((b1 & LOW_BYTES) << 8);
+            long l23 = ((b0 >>> 8) & LOW_BYTES) | (b1 & ~LOW_BYTES);
+            long h01 = (b2 & LOW_BYTES) | ((b3 & LOW_BYTES) << 8);
+            long h23 = ((b2 >>> 8) & LOW_BYTES) | (b3 & ~LOW_BYTES);
+            int at = to + 4 * i;
+            LONG.set(dst, at, rotr32((l01 & LOW_HALVES) | ((h01 & LOW_HALVES) << 16), rotation));
+            LONG.set(dst, at + 8, rotr32(((l01 >>> 16) & LOW_HALVES) | (h01 & ~LOW_HALVES), rotation));
+            LONG.set(dst, at + 16, rotr32((l23 & LOW_HALVES) | ((h23 & LOW_HALVES) << 16), rotation));
+            LONG.set(dst, at + 24, rotr32(((l23 >>> 16) & LOW_HALVES) | (h23 & ~LOW_HALVES), rotation));
         }
     }
 
-    /** Compresses a plane into the scratch; returns its length, or 0 when the plane is to be stored raw. */
-    private static int compressPlane(byte[] planes, int from, int n, Scratch scratch) {
+    /** Each 16-bit lane of {@code x} rotated left by {@code r} (0 or 1). */
+    private static long rotl16(long x, int r) {
+        return r == 0 ? x : ((x << 1) & 0xfffefffefffefffeL) | ((x >>> 15) & 0x0001000100010001L);
+    }
+
+    private static long rotr16(long x, int r) {
+        return r == 0 ? x : ((x >>> 1) & 0x7fff7fff7fff7fffL) | ((x << 15) & 0x8000800080008000L);
+    }
+
+    /** Each 32-bit lane of {@code x} rotated left by {@code r} (0 or 1). */
+    private static long rotl32(long x, int r) {
+        return r == 0 ? x : ((x << 1) & 0xfffffffefffffffeL) | ((x >>> 31) & 0x0000000100000001L);
+    }
+
+    private static long rotr32(long x, int r) {
+        return r == 0 ? x : ((x >>> 1) & 0x7fffffff7fffffffL) | ((x << 31) & 0x8000000080000000L);
+    }
+
+    /**
+     * Compresses a plane straight into {@code dst[at ..]}; returns its length, or 0 when the plane is
+     * to be stored raw (then {@code dst[at ..]} holds unspecified bytes).
+     */
+    private static int compressPlane(byte[] planes, int from, int n, byte[] dst, int at, Scratch scratch) {
         if (n < MIN_COMPRESSED_PLANE || !mayShrink(planes, from, n, scratch.histogram)) {
             return 0;
         }
+        // room for what pays and no more: a frame that would not save 3% fails as too large instead
+        int limit = Math.min(dst.length - at, n - n / 32 - 1);
         int c;
         try {
-            c = scratch.compressor.compressByteArray(scratch.compressed, 0, scratch.compressed.length, planes, from, n);
+            c = scratch.compressor.compressByteArray(dst, at, limit, planes, from, n);
         } catch (ZstdException e) {
+            if (e.getErrorCode() == DST_SIZE_TOO_SMALL) {
+                return 0;
+            }
             throw new IllegalStateException("zstd compression failed: " + e.getMessage(), e);
         }
-        return c < n - n / 32 ? c : 0;
+        return c;
     }
 
     /**
@@ -459,7 +597,7 @@ final class TensorCodec {
      * sign+mantissa planes (~8 bits per byte) skip a trial compression that cannot pay: 3% saving
      * needs at most ~7.76 bits per byte, and 4,096 uniform bytes measure ~7.95.
      */
-    private static boolean mayShrink(byte[] plane, int from, int n, int[] histogram) {
+    static boolean mayShrink(byte[] plane, int from, int n, int[] histogram) {
         if (n <= SAMPLE) {
             return true;
         }
@@ -494,13 +632,12 @@ final class TensorCodec {
     }
 
     /**
-     * Reusable buffers of one thread: the planes of one chunk ({@code maxChunk} bytes), a zstd
-     * output buffer, and native zstd contexts. Not thread-safe; close it when the thread is done.
+     * Reusable buffers of one thread: the planes of one chunk ({@code maxChunk} bytes) and native
+     * zstd contexts (planes are compressed straight into the caller's output). Not thread-safe; close it when the thread is done.
      */
     public static final class Scratch implements AutoCloseable {
         private final TensorCodec owner;
         private final byte[] planes;
-        private final byte[] compressed;
         private final int[] histogram = new int[256];
         private final CRC32C crc = new CRC32C();
         private final byte[][] planeArray = new byte[MAX_WIDTH][];
@@ -511,8 +648,6 @@ final class TensorCodec {
         private Scratch(TensorCodec owner) {
             this.owner = owner;
             this.planes = new byte[owner.maxChunk];
-            // a plane is at most half a chunk (two planes), zstd's bound covers its worst case
-            this.compressed = new byte[(int) Zstd.compressBound(owner.maxChunk / 2 + 1)];
             this.compressor = new ZstdCompressCtx().setLevel(owner.level).setHashLog(HASH_LOG).setMinMatch(MIN_MATCH);
             this.decompressor = new ZstdDecompressCtx();
         }

@@ -170,6 +170,10 @@ class FormatVectorsTest {
             byte[] decoded = new byte[PLAIN3.length];
             TensorCodec.defaults().decode(encoding, 0, encoding.length, decoded, 0, PLAIN3.length, scratch);
             assertArrayEquals(PLAIN3, decoded);
+            byte[] v2 = bytes("chunk3.v2.encoding");
+            byte[] decoded2 = new byte[PLAIN3.length];
+            TensorCodec.defaults().decode(v2, 0, v2.length, decoded2, 0, PLAIN3.length, scratch);
+            assertArrayEquals(PLAIN3, decoded2);
         }
         // bounded by maxSize before decoding, the flags byte is authenticated, and flags 3 (zstd and tensor) is refused
         assertThatThrownBy(() -> crypto.openChunkInto(id3, blob, 0, blob.length, PLAIN3.length - 1, out, "bound"))
@@ -201,6 +205,7 @@ class FormatVectorsTest {
         byte[] blob = Arrays.copyOf(pack, Crypto.sealedLength(r));
         assertEquals(2, blob[1]);
         byte[] encoding = Reference.open(K_ENC, ascii("dr4j/chunk/v1"), id3.bytes(), blob);
+        assertEquals(TensorCodec.VERSION, encoding[0], "dr4j writes codec version 2");
         assertArrayEquals(PLAIN3, Reference.tensorDecode(encoding));
         // without a hint the same chunk gets the zstd-or-raw choice of any chunk
         int plain = crypto.sealChunkInto(id3, PLAIN3, 0, PLAIN3.length, 3, pack, 0);
@@ -432,6 +437,9 @@ class FormatVectorsTest {
                     : text(key);
             assertThat(doc).as("FORMAT.md shows vector " + key).contains(value.replaceAll("\\s+", ""));
         }
+        Path codecSpec = Path.of("..", "docs", "tensor-codec.md");
+        assertThat(Files.readString(codecSpec).replaceAll("\\s+", "")).as("docs/tensor-codec.md shows vector chunk3.v2.encoding")
+                .contains(text("chunk3.v2.encoding"));
         for (String gear : text("chunker.gear").split(",")) {
             String[] g = gear.split(":");
             assertThat(doc).as("FORMAT.md shows G[" + g[0] + "]").contains("G[" + g[0] + "]=" + g[1]);
@@ -593,10 +601,33 @@ class FormatVectorsTest {
             return planes;
         }
 
-        /** A decoder of docs/tensor-codec.md's layout written from the text (any dtype, split, phase). */
+        /** docs/tensor-codec.md's grouped order of version 2: the element plane byte {@code i} of {@code n} holds. */
+        static int tensorElementOf(int version, int w, int n, int i) {
+            int[] pi = w == 2 ? new int[] {0, 4, 1, 5, 2, 6, 3, 7} : new int[] {0, 4, 2, 6, 1, 5, 3, 7};
+            return version == 1 || i >= n - n % 8 ? i : i - i % 8 + pi[i % 8];
+        }
+
+        /** {@link #tensorPlain}'s encoding as version 2, both planes raw, by the spec's text. */
+        static byte[] tensorEncodingV2(byte[] plain) {
+            byte[][] planes = tensorPlanes(plain);
+            byte[][] grouped = new byte[2][257];
+            for (int k = 0; k < 2; k++) {
+                for (int i = 0; i < 257; i++) {
+                    grouped[k][i] = planes[k][tensorElementOf(2, 2, 257, i)];
+                }
+            }
+            java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+            crc.update(plain);
+            return concat(new byte[] {2, 1, 2, 1, 1}, le32(plain.length), le32(crc.getValue()),
+                    new byte[] {0}, le32(257), new byte[] {0}, le32(257),
+                    new byte[] {plain[0]}, new byte[] {plain[plain.length - 1]}, grouped[0], grouped[1]);
+        }
+
+        /** A decoder of docs/tensor-codec.md's layout written from the text (versions 1 and 2, any dtype, split, phase). */
         static byte[] tensorDecode(byte[] e) {
             ByteBuffer b = ByteBuffer.wrap(e).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            assertEquals(1, b.get(), "codec version");
+            int version = b.get();
+            assertThat(version).as("codec version").isIn(1, 2);
             int dtype = b.get();
             int w = b.get();
             assertEquals(dtype == 3 ? 4 : 2, w);
@@ -632,8 +663,9 @@ class FormatVectorsTest {
                     r = r << 8 | (planes[k][i] & 0xff);
                 }
                 long v = split == 1 ? (r >>> 1 | r << (bits - 1)) & mask : r;
+                int element = tensorElementOf(version, w, n, i);
                 for (int j = 0; j < w; j++) {
-                    plain[head + w * i + j] = (byte) (v >>> (8 * j));
+                    plain[head + w * element + j] = (byte) (v >>> (8 * j));
                 }
             }
             java.util.zip.CRC32C c = new java.util.zip.CRC32C();
@@ -695,6 +727,10 @@ class FormatVectorsTest {
             put("chunk3.nonce", nonce(8));
             put("chunk3.aad", concat(chunkDomain, id3, new byte[] {1, 2}));
             put("chunk3.blob", blob3);
+            // (1c) the same chunk as codec version 2 (docs/tensor-codec.md: grouped plane order), planes raw
+            byte[] encoding3v2 = tensorEncodingV2(PLAIN3);
+            assertArrayEquals(PLAIN3, tensorDecode(encoding3v2));
+            put("chunk3.v2.encoding", encoding3v2);
             v.put("chunk1.offset", "0");
             v.put("chunk2.offset", Integer.toString(blob1.length));
 
