@@ -80,6 +80,10 @@ public final class FailoverHttpClient implements AutoCloseable {
         if (b.http != null) {
             this.http = b.http;
             this.ownedExecutor = null;
+            if (b.http.proxy().isPresent()) {
+                b.router.suspendDefaultRegionCheck("the HTTP client goes through a proxy, so a direct TCP connect to an "
+                        + "endpoint says nothing about whether the client reaches it (configure a regionCheck of your own)");
+            }
         } else {
             this.ownedExecutor = Executors.newCachedThreadPool(r -> {
                 Thread t = new Thread(r, "dr4j-http-" + threads.incrementAndGet());
@@ -469,7 +473,12 @@ public final class FailoverHttpClient implements AutoCloseable {
             this.router = Objects.requireNonNull(router, "router");
         }
 
-        /** The HTTP client to use (default: an HTTP/1.1 client on a daemon executor owned by this client). */
+        /**
+         * The HTTP client to use (default: an HTTP/1.1 client on a daemon executor owned by this
+         * client). If it has a {@link HttpClient#proxy() proxy}, the router's default region check
+         * (a direct TCP connect) is switched off, because a direct connect cannot tell what the proxy
+         * reaches; a region check the router was given explicitly stays.
+         */
         public Builder httpClient(HttpClient client) {
             this.http = Objects.requireNonNull(client, "client");
             return this;

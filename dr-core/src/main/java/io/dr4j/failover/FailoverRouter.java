@@ -264,6 +264,27 @@ public final class FailoverRouter<E> implements AutoCloseable {
     }
 
     /** Package-private, for tests: whether a region check of {@code id} is running (its outcome not yet applied). */
+    /**
+     * Suspends the default (TCP-connect) region check, with the reason logged, if that is the
+     * check in use; a check the application configured stays. For a {@link FailoverHttpClient}
+     * whose HTTP client goes through a proxy: there a direct connect to an endpoint says nothing
+     * about whether the proxy reaches it, and a refused direct connect must not eject it.
+     *
+     * @return whether the region check is now off
+     */
+    boolean suspendDefaultRegionCheck(String why) {
+        if (regionCheck != null && config().regionCheckIsDefault) {
+            regionCheck.suspend();
+            LOG.info("router {}: default region check off: {}", config().name(), why);
+        }
+        return regionCheck == null || regionCheck.suspended();
+    }
+
+    /** Whether a region check runs after refusals and broken connections (configured and not suspended). */
+    boolean regionCheckActive() {
+        return regionCheck != null && !regionCheck.suspended();
+    }
+
     boolean regionCheckRunning(String id) {
         Slot<E> slot = balancer.find(id);
         return slot != null && slot.regionCheckRunning.get();

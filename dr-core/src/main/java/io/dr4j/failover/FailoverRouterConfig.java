@@ -59,6 +59,8 @@ public final class FailoverRouterConfig<E> {
     final boolean warmUp;
     /** The region check in effect (the default resolved), or null. */
     final HealthCheck<E> regionCheck;
+    /** Whether {@link #regionCheck} is the TCP-connect default rather than one the application chose. */
+    final boolean regionCheckIsDefault;
 
     FailoverRouterConfig(FailoverRouterBuilder<E> b) {
         this.endpoints = List.copyOf(b.endpoints);
@@ -97,6 +99,7 @@ public final class FailoverRouterConfig<E> {
         this.regionCheck = !b.regionCheckOn ? null : b.regionCheck != null ? b.regionCheck
                 : !endpoints.isEmpty() && endpoints.stream().allMatch(e -> hasSocketAddress(e.payload()))
                 ? HealthCheck.tcpConnect(DEFAULT_REGION_CHECK_TIMEOUT) : null;
+        this.regionCheckIsDefault = regionCheck != null && b.regionCheck == null;
     }
 
     /** The connect timeout of the default region check. */

@@ -40,6 +40,7 @@ final class RegionCheck<E> implements AutoCloseable {
     private final FailureClassifier classifier;
     private final NanoClock clock;
     private final ThreadPoolExecutor executor;
+    private volatile boolean suspended;
 
     RegionCheck(Balancer<E> balancer, HealthCheck<E> check, FailureClassifier classifier, NanoClock clock) {
         this.balancer = balancer;
@@ -77,7 +78,19 @@ final class RegionCheck<E> implements AutoCloseable {
                 && !(failure instanceof HttpTimeoutException) && !(failure instanceof ConnectException);
     }
 
+    /** Stops all further checks (the default check cannot see what the application's HTTP client reaches: a proxy). */
+    void suspend() {
+        suspended = true;
+    }
+
+    boolean suspended() {
+        return suspended;
+    }
+
     private void checkRegion(Slot<E> failed, boolean includeFailed) {
+        if (suspended) {
+            return;
+        }
         String region = failed.endpoint().region();
         String after = failed.endpoint().id();
         for (Slot<E> s : balancer.activeSlots()) {

@@ -70,11 +70,16 @@ final class DirectIo {
             align = alignment(file);
             in = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS, ExtendedOpenOption.DIRECT);
         } catch (IOException | UnsupportedOperationException e) {
-            enabled = false;
-            LOG.debug("direct I/O off for this store ({}): {}", file.getParent(), e.toString());
+            refused(file, e);
+            return -1; // the buffered path reads it, or reports the real failure (a missing file, no descriptors)
+        }
+        ByteBuffer buffer;
+        try {
+            buffer = take(align);
+        } catch (OutOfMemoryError e) { // direct memory exhausted: this read goes the ordinary way
+            in.close();
             return -1;
         }
-        ByteBuffer buffer = take(align);
         int start = dst.position();
         try (in) {
             long block = offset - offset % align; // file position of buffer[0]
@@ -94,8 +99,8 @@ final class DirectIo {
                     if (cursor > offset) {
                         throw e;
                     }
-                    enabled = false; // opens with O_DIRECT but refuses the read (EINVAL)
-                    LOG.debug("direct I/O off for this store ({}): {}", file.getParent(), e.toString());
+                    refused(file, e); // opens with O_DIRECT but may refuse the read (EINVAL)
+                    dst.position(start);
                     return -1;
                 }
                 buffer.flip();
@@ -139,11 +144,16 @@ final class DirectIo {
             align = alignment(file);
             out = FileChannel.open(file, StandardOpenOption.WRITE, ExtendedOpenOption.DIRECT);
         } catch (IOException | UnsupportedOperationException e) {
-            enabled = false;
-            LOG.debug("direct I/O off for this store ({}): {}", file.getParent(), e.toString());
+            refused(file, e);
             return false;
         }
-        ByteBuffer buffer = take(align);
+        ByteBuffer buffer;
+        try {
+            buffer = take(align);
+        } catch (OutOfMemoryError e) { // direct memory exhausted: this put goes the ordinary way
+            out.close();
+            return false;
+        }
         try (out) {
             long position = 0;
             try {
@@ -166,8 +176,7 @@ final class DirectIo {
                     throw e; // direct writes worked: this is the disk's failure, not the mode's
                 }
                 // a file system that opens with O_DIRECT but refuses the write (EINVAL): write it the ordinary way
-                enabled = false;
-                LOG.debug("direct I/O off for this store ({}): {}", file.getParent(), e.toString());
+                refused(file, e);
                 out.truncate(0);
                 return false;
             }
@@ -181,6 +190,24 @@ final class DirectIo {
             buffers.add(buffer);
         }
         return true;
+    }
+
+    /**
+     * Switches direct I/O off for this store if {@code e} is the file system refusing it ({@code
+     * EINVAL}, or a provider without {@code O_DIRECT}); any other failure (no such file, no
+     * descriptors left, a full disk, an interrupt) leaves it on: the caller's buffered attempt
+     * then reports that failure, and the next large object tries direct I/O again.
+     */
+    private void refused(Path file, Exception e) {
+        boolean refusal = e instanceof UnsupportedOperationException
+                || e.getClass() == IOException.class && String.valueOf(e.getMessage()).contains("Invalid argument")
+                || e instanceof java.nio.file.FileSystemException fse && String.valueOf(fse.getReason()).contains("Invalid argument");
+        if (refusal) {
+            enabled = false;
+            LOG.debug("direct I/O off for this store ({}): {}", file.getParent(), e.toString());
+        } else {
+            LOG.debug("direct I/O attempt failed, buffered I/O used for this object ({}): {}", file, e.toString());
+        }
     }
 
     private ByteBuffer take(int align) {

@@ -94,6 +94,29 @@ class RegionCheckTest {
     }
 
     @Test
+    void aClientBehindAProxySwitchesTheDefaultCheckOffButKeepsAGivenOne() throws Exception {
+        try (LoopbackInferenceServer a1 = new LoopbackInferenceServer("a1");
+             LoopbackInferenceServer a2 = new LoopbackInferenceServer("a2");
+             LoopbackInferenceServer b1 = new LoopbackInferenceServer("b1")) {
+            java.net.http.HttpClient proxied = java.net.http.HttpClient.newBuilder()
+                    .proxy(java.net.ProxySelector.of(new InetSocketAddress("127.0.0.1", 9))).build();
+            try (FailoverRouter<URI> router = builder(a1, a2, b1).warmUp(false).build();
+                 FailoverHttpClient client = FailoverHttpClient.builder(router).httpClient(proxied).warmUp(false).build()) {
+                assertThat(router.regionCheckActive()).as("a direct connect cannot see what the proxy reaches").isFalse();
+            }
+            try (FailoverRouter<URI> router = builder(a1, a2, b1).warmUp(false).regionCheck(e -> { }).build();
+                 FailoverHttpClient client = FailoverHttpClient.builder(router).httpClient(proxied).warmUp(false).build()) {
+                assertThat(router.regionCheckActive()).as("a check the application chose stays").isTrue();
+            }
+            try (FailoverRouter<URI> router = builder(a1, a2, b1).warmUp(false).build();
+                 FailoverHttpClient client = FailoverHttpClient.builder(router).httpClient(java.net.http.HttpClient.newHttpClient())
+                         .warmUp(false).build()) {
+                assertThat(router.regionCheckActive()).as("a direct client keeps the default").isTrue();
+            }
+        }
+    }
+
+    @Test
     void withoutTheRegionCheckOnlyTheEndpointThatRefusedIsEjected() throws Exception {
         try (LoopbackInferenceServer a1 = new LoopbackInferenceServer("a1");
              LoopbackInferenceServer a2 = new LoopbackInferenceServer("a2");

@@ -154,9 +154,10 @@ final class CopyCommand extends RepoCommand {
         }
 
         /**
-         * Opens the destination on a second thread while this one opens the source. If either
-         * fails, the other is closed once it is open and the source's failure wins (the
-         * destination's is attached as suppressed), as when they were opened one after the other.
+         * Opens the destination on a second thread while this one opens the source. If the source
+         * fails, that failure is thrown at once and the destination is closed on the second thread
+         * once its open returns; if only the destination fails, the source is closed and
+         * the destination's failure thrown.
          */
         static OpenPair open(Opener source, Opener destination) throws IOException {
             ExecutorService pool = Executors.newSingleThreadExecutor(r -> {
@@ -170,11 +171,15 @@ final class CopyCommand extends RepoCommand {
                 try {
                     src = source.open();
                 } catch (IOException | RuntimeException | Error e) {
-                    try {
-                        join(dest).close();
-                    } catch (Exception other) {
-                        e.addSuppressed(other);
-                    }
+                    // report at once; the destination, if it still opens (an unreachable DR store may
+                    // take its retries), is closed on the pool's one thread, queued behind its open
+                    pool.execute(() -> {
+                        try {
+                            join(dest).close();
+                        } catch (Exception | Error ignored) {
+                            // cancelled, or failed to open: nothing to close
+                        }
+                    });
                     throw e;
                 }
                 Repository dst;

@@ -64,20 +64,41 @@ class CopyCommandTest {
     }
 
     @Test
-    void aFailedSourceClosesTheOpenedDestinationAndWins() throws Exception {
+    void aFailedSourceIsReportedAtOnceAndTheDestinationClosedWhenItOpens() throws Exception {
         InMemoryBlobStore b = InMemoryBlobStore.create("b");
         Repository.init(b, KEY).close();
         AtomicReference<Repository> opened = new AtomicReference<>();
+        CountDownLatch slowStore = new CountDownLatch(1);
         assertThatThrownBy(() -> CopyCommand.OpenPair.open(() -> {
             throw new IOException("source refused");
         }, () -> {
+            boolean released = false;
+            while (!released) { // an open that ignores interrupts, as an SDK's retries may
+                try {
+                    released = slowStore.await(30, TimeUnit.SECONDS);
+                } catch (InterruptedException ignored) {
+                    // keep opening
+                }
+            }
             Repository r = Repository.open(b, KEY);
             opened.set(r);
             return r;
-        })).isInstanceOf(IOException.class).hasMessage("source refused");
-        assertThat(opened.get()).isNotNull();
-        assertThatThrownBy(() -> opened.get().snapshots()).as("the destination was closed")
-                .isInstanceOf(IllegalStateException.class);
+        })).as("thrown while the destination is still opening").isInstanceOf(IOException.class)
+                .hasMessage("source refused");
+        assertThat(opened.get()).isNull();
+        slowStore.countDown();
+        io.dr4j.testing.Await.until("the destination opened late is closed", java.time.Duration.ofSeconds(10), () -> {
+            Repository r = opened.get();
+            if (r == null) {
+                return false;
+            }
+            try {
+                r.snapshots();
+                return false;
+            } catch (IllegalStateException closed) {
+                return true;
+            }
+        });
     }
 
     @Test
