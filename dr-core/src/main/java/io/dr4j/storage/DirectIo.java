@@ -86,6 +86,9 @@ final class DirectIo {
             long cursor = offset; // next byte dst wants
             while (dst.hasRemaining()) {
                 buffer.clear();
+                // only the aligned blocks that cover what dst still wants, not a whole slice
+                long need = cursor - block + dst.remaining();
+                buffer.limit((int) Math.min(buffer.capacity(), (need + align - 1) / align * align));
                 boolean eof = false;
                 try {
                     while (buffer.hasRemaining()) {
@@ -95,6 +98,13 @@ final class DirectIo {
                             break;
                         }
                     }
+                    if (eof && block + buffer.position() < in.size()) {
+                        // short before the end: a file system that takes O_DIRECT but does not
+                        // honour it (some FUSE and network mounts); read this range the ordinary way
+                        refusedMidFile(file);
+                        dst.position(start);
+                        return -1;
+                    }
                 } catch (IOException e) {
                     if (cursor > offset) {
                         throw e;
@@ -103,6 +113,7 @@ final class DirectIo {
                     dst.position(start);
                     return -1;
                 }
+                int got = buffer.position();
                 buffer.flip();
                 int skip = (int) (cursor - block);
                 if (buffer.limit() > skip) {
@@ -113,7 +124,7 @@ final class DirectIo {
                 if (eof) {
                     break;
                 }
-                block += buffer.capacity();
+                block += got; // not at the end: every (aligned) block asked for was read
             }
         } finally {
             buffers.add(buffer);
@@ -208,6 +219,12 @@ final class DirectIo {
         } else {
             LOG.debug("direct I/O attempt failed, buffered I/O used for this object ({}): {}", file, e.toString());
         }
+    }
+
+    private void refusedMidFile(Path file) {
+        enabled = false;
+        LOG.debug("direct I/O off for this store ({}): a direct read of {} came back short before its end",
+                file.getParent(), file.getFileName());
     }
 
     private ByteBuffer take(int align) {
