@@ -64,6 +64,11 @@ import java.util.zip.CRC32C;
  *
  * <p>{@link TensorCodec} is immutable and thread-safe; a {@link Scratch} belongs to one thread at a
  * time. {@link #encode} and {@link #decode} allocate nothing on the Java heap in steady state.
+ *
+ * <p><b>Size.</b> About 660 lines, above the project's ~600: the codec is one encoding and its
+ * exact inverse (the byte order of docs/tensor-codec.md), and both versions' split and join for
+ * 2- and 4-byte elements, grouped and per element, sit side by side so that each direction can
+ * be read against the other and against the spec; split apart they would be harder to check.
  */
 final class TensorCodec {
 

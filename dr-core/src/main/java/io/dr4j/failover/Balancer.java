@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * other levels in order of preference. When none is free, {@link #acquire} returns null and the
  * caller waits ({@link #awaitFree}) or fails fast.
  *
- * <p>Why one class of some 620 lines: the pick, the health transitions (eject, expire, restore,
+ * <p>Why one class of some 630 lines: the pick, the health transitions (eject, expire, restore,
  * probe) and the publication of a new plan all rely on one invariant, that a slot's state and
  * the published plan change only by compare-and-set in the order written here; split over files
  * that invariant would have no single place to be read. The parts that do not touch it are
