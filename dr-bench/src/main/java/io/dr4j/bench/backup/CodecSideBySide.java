@@ -25,7 +25,11 @@ import java.util.stream.Stream;
  * <p>Each configuration and round: a fresh copy of version 1 in {@code src}, {@code init} (with
  * {@code --no-tensor-codec} when off), a full backup, version 2 made in place (whole tensors
  * rewritten, or 10% of each random shard), an incremental backup, and a restore of version 2 that
- * must hash equal to the source; the order of the configurations is reversed every other round. Reports wall seconds, CPU seconds (user + system), peak RSS and stored bytes (the repository's
+ * must hash equal to the source; the order of the configurations is reversed every other round.
+ * {@code --warmup} rounds (default 1) run first and are not recorded: on a VM, the first writes
+ * into page-cache pages the guest has not touched yet cost several times more system time
+ * ({@code cp -r && sync} of 2 GiB took 9.4 s cold and 2.2 s once warm here), which would land on
+ * whichever configuration runs first. Reports wall seconds, CPU seconds (user + system), peak RSS and stored bytes (the repository's
  * size on disk: packs, index files, manifests and config), the median over rounds, and {@code zstd -3} of the weights files
  * when the zstd CLI is installed, and, round by round, the wall and CPU ratios of issue 16's criterion:
  * the weights with the codec on against random data with it off. Run it under the build lock
@@ -33,7 +37,7 @@ import java.util.stream.Stream;
  *
  * <pre>
  * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.backup.CodecSideBySide \
- *     [--cli examples/target/dr4j.jar] [--rounds 3] [--dir /tmp/dr4j-codec] [--shards 8] [--shard-mib 256]
+ *     [--cli examples/target/dr4j.jar] [--rounds 3] [--warmup 1] [--dir /tmp/dr4j-codec] [--shards 8] [--shard-mib 256]
  * </pre>
  *
  * Not thread-safe; a command-line tool.
@@ -57,6 +61,7 @@ public final class CodecSideBySide {
     private final Map<String, List<Long>> rss = new LinkedHashMap<>();
     private final Map<String, List<Double>> cpu = new LinkedHashMap<>();
     private final Map<String, Long> stored = new LinkedHashMap<>();
+    private boolean recording;
 
     private CodecSideBySide(Path dir, Path cli) {
         this.dir = dir;
@@ -67,6 +72,7 @@ public final class CodecSideBySide {
         Path dir = Path.of(System.getProperty("java.io.tmpdir"), "dr4j-codec-side-by-side");
         Path cli = Path.of("examples/target/dr4j.jar");
         int rounds = 3;
+        int warmup = 1;
         int shards = WeightsWorkload.DEFAULT_SHARDS;
         long shardMiB = WeightsWorkload.DEFAULT_SHARD_SIZE >> 20;
         for (int i = 0; i < args.length; i++) {
@@ -74,6 +80,7 @@ public final class CodecSideBySide {
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--cli" -> cli = Path.of(args[++i]);
                 case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--warmup" -> warmup = Integer.parseInt(args[++i]);
                 case "--shards" -> shards = Integer.parseInt(args[++i]);
                 case "--shard-mib" -> shardMiB = Long.parseLong(args[++i]);
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
@@ -83,10 +90,10 @@ public final class CodecSideBySide {
             throw new IllegalArgumentException("no dr4j CLI jar at " + cli + "; build it with "
                     + "mvn -B -q -pl examples -am package -DskipTests");
         }
-        new CodecSideBySide(dir, cli.toAbsolutePath()).run(shards, shardMiB << 20, rounds);
+        new CodecSideBySide(dir, cli.toAbsolutePath()).run(shards, shardMiB << 20, warmup, rounds);
     }
 
-    private void run(int shards, long shardSize, int rounds) throws Exception {
+    private void run(int shards, long shardSize, int warmup, int rounds) throws Exception {
         BenchFiles.deleteTree(dir);
         Files.createDirectories(dir);
         WeightsWorkload weights = new WeightsWorkload(shards, shardSize, 20261201L);
@@ -106,7 +113,8 @@ public final class CodecSideBySide {
                 new Config("random", false), new Config("random", true));
         long weightsChanged = 0;
         long randomChanged = 0;
-        for (int round = 1; round <= rounds; round++) {
+        for (int round = 1 - warmup; round <= rounds; round++) {
+            recording = round >= 1;
             // alternate the order, so that no configuration always runs first (or after the same one)
             List<Config> order = new ArrayList<>(configs);
             if (round % 2 == 0) {
@@ -141,7 +149,7 @@ public final class CodecSideBySide {
                 if (!treeHash(target).equals(treeHash(src))) {
                     throw new IllegalStateException(c.label() + ": the restore differs from the source");
                 }
-                System.out.printf("round %d %-20s done%n", round, c.label());
+                System.out.printf("%s %d %-20s done%n", recording ? "round" : "warm-up round", recording ? round : round + warmup, c.label());
             }
         }
         BenchFiles.deleteTree(dir);
@@ -197,6 +205,9 @@ public final class CodecSideBySide {
     }
 
     private void record(Config c, String step, Step s) {
+        if (!recording) {
+            return;
+        }
         String key = c.label() + "|" + step;
         seconds.computeIfAbsent(key, k -> new ArrayList<>()).add(s.seconds());
         rss.computeIfAbsent(key, k -> new ArrayList<>()).add(s.rssKiB());
