@@ -6,8 +6,9 @@ import java.nio.channels.ReadableByteChannel;
 import java.util.function.BooleanSupplier;
 
 /**
- * Streams a channel through {@link FastCdc}: reads into a buffer of twice the maximum chunk size
- * and hands each chunk to a sink as a slice of that buffer, valid only during the call. The one
+ * Streams a channel through {@link FastCdc} (a safetensors file through its header's tensor
+ * grid): reads into a buffer of twice the maximum chunk size and hands each chunk to a sink as a
+ * slice of that buffer, valid only during the call. The one
  * place that turns a file into chunks, for backup, delta-restore indexing and benchmarks. Not
  * thread-safe (one buffer); one instance per reading thread.
  *
@@ -17,15 +18,29 @@ import java.util.function.BooleanSupplier;
  * {@code s}, let {@code b} be the first boundary at or after {@code s + minSize}:
  * <ul>
  * <li>if {@code b < s + maxSize} the chunk ends at {@code b}, whatever FastCDC would have chosen;
- * <li>otherwise FastCDC cuts as usual, but within the first {@code b - s - minSize} bytes, so the
- * chunk after it still starts at least {@code minSize} before {@code b} and the boundary falls into
- * its window. Without this a content-defined cut a few bytes before {@code b} would carry the
- * next chunk over the boundary.
+ * <li>otherwise (a stretch of at least {@code maxSize} without a boundary: the inside of a large
+ * tensor) the chunk ends at the first point at or after {@code s + minSize} of a fixed grid: the
+ * last boundary {@code a} at or before {@code s} (0 if none) plus multiples of the stride
+ * {@code maxSize - 2 × minSize} (896 KiB by default). Interior chunks are one stride long, the
+ * first one of a stretch at least {@code minSize} and under {@code maxSize - minSize}, and the
+ * last grid point lies more than {@code minSize} before {@code b}, so the chunk after it ends at
+ * {@code b} by the first rule.
  * </ul>
- * Both rules depend only on the file's bytes and header, so the same file is always cut the same
- * way (deduplication across backups and delta restore rely on it). By induction every boundary at
- * least {@code minSize} after the previous cut is itself a cut: a tensor of at least
- * {@code minSize} bytes starts and ends on chunk cuts. A tensor smaller than {@code minSize}
+ * No content-defined cut is needed inside a tensor: its bytes never move within it (a fine-tune
+ * rewrites values in place; a tensor that grows keeps its prefix on the same grid), and where
+ * tensors move, the grid moves with their boundaries. So a safetensors file's data is cut by its
+ * header alone, without FastCDC's gear hash over it (~0.75 ns per byte on one core, about what
+ * the tensor codec's encoding costs), into chunks of ~896 KiB instead of ~256 KiB (about 3.5x
+ * fewer index entries and per-chunk steps). FastCDC still cuts, within the first
+ * {@code b - s - minSize} bytes so that {@code b} falls into the next chunk's window, a stretch
+ * whose bytes are shorter than the header says (a file changed while read), and every stretch
+ * when {@code maxSize < 3 × minSize} (no room for a grid).
+ *
+ * <p>Every rule depends only on the file's bytes and header, so the same file is always cut the
+ * same way (deduplication across backups and delta restore rely on it); with a grid, only on the
+ * header. By induction every boundary at least {@code minSize} after the previous cut is itself a
+ * cut: a tensor of at least {@code minSize} bytes ends on a cut, and starts on one unless a cut
+ * lies less than {@code minSize} before its start. A tensor smaller than {@code minSize}
  * (norms, biases) cannot have chunks of its own: it shares the chunk that runs from the previous
  * cut to the first boundary at least {@code minSize} later (at most {@code maxSize}), with its
  * small neighbours, so rewriting it rewrites that one shared chunk. Without a header (other
@@ -120,7 +135,15 @@ final class FileChunker {
         if (distance < cdc.maxSize() && distance <= available) {
             return (int) distance;
         }
-        // distance <= available fails only if the file is shorter than its header says (changed while read)
+        long stride = (long) cdc.maxSize() - 2L * min;
+        if (stride >= min) {
+            long anchor = Math.max(0, header.previousBoundary(position));
+            long grid = anchor + Math.floorDiv(position + min - anchor + stride - 1, stride) * stride;
+            // The buffer holds at least maxSize bytes unless the file ends first: shorter than its header says (changed while read).
+            if (grid - position <= available) {
+                return (int) (grid - position);
+            }
+        }
         long room = distance - min;
         return cdc.cut(buffer, start, (int) Math.min(available, room));
     }

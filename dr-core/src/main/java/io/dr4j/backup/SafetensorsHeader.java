@@ -273,6 +273,12 @@ final class SafetensorsHeader {
         return i < boundaries.length ? boundaries[i] : -1;
     }
 
+    /** The last tensor boundary at or before {@code at}, or -1 if there is none; allocates nothing. */
+    public long previousBoundary(long at) {
+        int i = firstAtOrAfter(boundaries, at + 1) - 1;
+        return i >= 0 ? boundaries[i] : -1;
+    }
+
     /** Index of the first tensor whose end is after {@code offset}: ends ascend since tensors do not overlap. */
     private int firstEndingAfter(long offset) {
         int lo = 0;

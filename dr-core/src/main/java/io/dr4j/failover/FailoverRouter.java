@@ -76,7 +76,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The parts: {@link FailoverRouterBuilder} and {@link FailoverRouterConfig} (options),
  * {@code RouterCore} (outcomes, budget, waiting, the synchronous loops), {@code AsyncCalls}
- * (asynchronous calls and hedging), {@code HealthProber} (active probes), and the package-private,
+ * (asynchronous calls and hedging), {@code HealthProber} (active probes), {@code RegionCheck} and
+ * {@code ConnectionWatch} (a refusal or a lost held connection checks the region), and the package-private,
  * lock-free {@code Balancer} with its {@code Plan},
  * {@code Slot}s and {@code EndpointSet}. Time comes from the configured {@link java.time.Clock}.
  *
@@ -98,6 +99,8 @@ public final class FailoverRouter<E> implements AutoCloseable {
     private final CompletableFuture<WarmUp.Result> warmedUp;
     /** Null when off. */
     private final RegionCheck<E> regionCheck;
+    /** Null when off. */
+    private final ConnectionWatch<E> watch;
 
     FailoverRouter(FailoverRouterConfig<E> c) {
         // Before this router exists: the warm-up runs on throwaway routers only, and nothing of this one can be reached yet.
@@ -129,6 +132,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
                 .description("hedged (backup) attempts").register(c.registry);
         this.regionCheck = c.regionCheck == null ? null : new RegionCheck<>(balancer, c.regionCheck, c.classifier, clock);
         this.core = new RouterCore<>(c.name, balancer, clock, c, latencies, retries, regionCheck);
+        this.watch = c.connectionWatch && regionCheck != null ? ConnectionWatch.start(balancer, regionCheck) : null;
         this.async = new AsyncCalls<>(core, c.hedge, scheduler, hedges);
         if (c.healthCheck != null) {
             long interval = c.probeInterval.toNanos();
@@ -322,7 +326,7 @@ public final class FailoverRouter<E> implements AutoCloseable {
         return core.budget.refused();
     }
 
-    /** Stops health probes and, if the router created its scheduler, shuts it down. Idempotent. */
+    /** Stops health probes, the region check and the connection watch (closing its connections) and, if the router created its scheduler, shuts it down. Idempotent. */
     @Override
     public void close() {
         if (closed) {
@@ -341,6 +345,9 @@ public final class FailoverRouter<E> implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (watch != null) {
+            watch.close();
         }
         if (regionCheck != null) {
             regionCheck.close();

@@ -61,6 +61,7 @@ public final class FailoverRouterConfig<E> {
     final HealthCheck<E> regionCheck;
     /** Whether {@link #regionCheck} is the TCP-connect default rather than one the application chose. */
     final boolean regionCheckIsDefault;
+    final boolean connectionWatch;
 
     FailoverRouterConfig(FailoverRouterBuilder<E> b) {
         this.endpoints = List.copyOf(b.endpoints);
@@ -100,6 +101,7 @@ public final class FailoverRouterConfig<E> {
                 : !endpoints.isEmpty() && endpoints.stream().allMatch(e -> hasSocketAddress(e.payload()))
                 ? HealthCheck.tcpConnect(DEFAULT_REGION_CHECK_TIMEOUT) : null;
         this.regionCheckIsDefault = regionCheck != null && b.regionCheck == null;
+        this.connectionWatch = b.connectionWatch;
     }
 
     /** The connect timeout of the default region check. */
@@ -115,6 +117,11 @@ public final class FailoverRouterConfig<E> {
      */
     public Optional<HealthCheck<E>> regionCheck() {
         return Optional.ofNullable(regionCheck);
+    }
+
+    /** Whether the router holds an idle connection to each healthy endpoint to learn of its death ({@link FailoverRouterBuilder#connectionWatch}). */
+    public boolean connectionWatch() {
+        return connectionWatch;
     }
 
     /** The breaker configuration each endpoint gets: the escape hatch's, or one built from the threshold and window. */

@@ -4,7 +4,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -52,23 +51,10 @@ public interface HealthCheck<E> {
     }
 
     private static InetSocketAddress socketAddress(Endpoint<?> endpoint) {
-        Object payload = endpoint.payload();
-        if (payload instanceof InetSocketAddress address) {
-            return address.isUnresolved() ? new InetSocketAddress(address.getHostString(), address.getPort()) : address;
+        try {
+            return ConnectionWatch.addressOf(endpoint);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("TCP connect check: " + e.getMessage(), e);
         }
-        if (payload instanceof URI uri && uri.getHost() != null) {
-            int port = uri.getPort();
-            if (port < 0) {
-                String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-                port = switch (scheme) {
-                    case "http", "ws" -> 80;
-                    case "https", "wss" -> 443;
-                    default -> throw new IllegalArgumentException("TCP connect check: endpoint " + endpoint.id() + " has no port in " + uri);
-                };
-            }
-            return new InetSocketAddress(uri.getHost(), port);
-        }
-        throw new IllegalArgumentException("TCP connect check: endpoint " + endpoint.id() + " has a payload of type "
-                + (payload == null ? "null" : payload.getClass().getName()) + ", not a URI with a host or an InetSocketAddress");
     }
 }

@@ -42,6 +42,8 @@ final class BenchInferenceServer implements AutoCloseable {
     final AtomicLong busyNanos = new AtomicLong();
     private int port;
     private HttpServer server;
+    /** {@link System#nanoTime()} when the last {@link #stop()} began: when this server started to die. */
+    volatile long stoppedAt;
     private ExecutorService executor;
 
     /** @param capacity requests served at a time, 0 for no limit */
@@ -95,6 +97,7 @@ final class BenchInferenceServer implements AutoCloseable {
         if (server == null) {
             return;
         }
+        stoppedAt = System.nanoTime();
         server.stop(0);
         executor.shutdownNow();
         try {
