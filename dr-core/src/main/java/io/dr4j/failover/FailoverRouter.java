@@ -104,8 +104,8 @@ public final class FailoverRouter<E> implements AutoCloseable {
 
     FailoverRouter(FailoverRouterConfig<E> c) {
         // Before this router exists: the warm-up runs on throwaway routers only, and nothing of this one can be reached yet.
-        this.warmedUp = c.warmUp ? WarmUp.start("router '" + c.name + "'", WarmUp::router)
-                : CompletableFuture.completedFuture(WarmUp.Result.SKIPPED);
+        this.warmedUp = !c.warmUp ? CompletableFuture.completedFuture(WarmUp.Result.SKIPPED)
+                : WarmUp.start("router '" + c.name + "'", c.connectionWatch ? () -> WarmUp.router() + WarmUp.watch() : WarmUp::router);
         this.config = c;
         this.clock = NanoClock.of(c.clock);
         long now = clock.read();

@@ -365,6 +365,8 @@ public final class FailoverRouterBuilder<E> {
      * Whether {@link #build()} starts a warm-up of the router's failure path (default on): on
      * two throwaway routers in memory, never on the configured endpoints, calls that meet a
      * refused connection, an ejection, a retry, a final failure and a saturation answer, so that
+     * (with {@link #connectionWatch} on, also a held connection closed under a throwaway router's
+     * watch, on a loopback server socket of its own), so that
      * the classes and call sites of that path are loaded and linked before the first real
      * failure, which in a router that serves for days without one would otherwise pay for them
      * while the region goes down. It runs on a daemon thread of its own: {@code build()} does not

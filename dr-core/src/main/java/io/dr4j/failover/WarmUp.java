@@ -4,11 +4,15 @@ import io.dr4j.Dr4jException;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,6 +124,39 @@ final class WarmUp {
                 // Saturated everywhere it may go: the saturation path is what is being loaded.
             }
             return failedAttempts(sync) + failedAttempts(async);
+        }
+    }
+
+    /**
+     * The connection watch's path ({@link FailoverRouterBuilder#connectionWatch}), for a router
+     * that has it on: a throwaway router watches a server socket of this method's own on the
+     * loopback interface, which then stops listening and closes the held connection, so the
+     * watch sees the close, the region check's connect is refused and the endpoint is ejected,
+     * as when a real server dies. Touches nothing outside this JVM.
+     *
+     * @return 1 (the ejection, which this method waits for, up to 2 s)
+     */
+    static int watch() throws Exception {
+        InetAddress loopback = InetAddress.getLoopbackAddress();
+        CountDownLatch ejected = new CountDownLatch(1);
+        ServerSocket server = new ServerSocket(0, 4, loopback);
+        try (server; FailoverRouter<InetSocketAddress> router = FailoverRouter.<InetSocketAddress>builder().name("dr4j-warm-up")
+                .warmUp(false).connectionWatch(true)
+                .listener(e -> {
+                    if (e instanceof FailoverEvent.Ejected) {
+                        ejected.countDown();
+                    }
+                })
+                .endpoint(Endpoint.of("dying", "warm-up-a", 0, new InetSocketAddress(loopback, server.getLocalPort())))
+                .build()) {
+            server.setSoTimeout(2_000);
+            Socket held = server.accept();
+            server.close();
+            held.close();
+            if (!ejected.await(2, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("warm-up: the connection watch did not eject a closed loopback endpoint within 2 s");
+            }
+            return 1;
         }
     }
 

@@ -125,6 +125,27 @@ class ConnectionWatchTest {
     }
 
     @Test
+    void theWarmUpRunsTheWatchPathOnItsOwnLoopbackSocket() throws Exception {
+        try (LoopbackInferenceServer a1 = new LoopbackInferenceServer("a1")) {
+            try (FailoverRouter<URI> router = FailoverRouter.<URI>builder().name("watch-warm-up").connectionWatch(true)
+                    .listener(e -> ejected.put(e.toString(), EjectionReason.FAILURE_RATE))
+                    .endpoint(Endpoint.of("a1", "region-a", 0, a1.uri())).build()) {
+                WarmUp.Result warm = router.warmedUp();
+                assertThat(warm.failure()).isEmpty();
+                int withoutWatch;
+                try (FailoverRouter<URI> plain = FailoverRouter.<URI>builder().name("plain-warm-up")
+                        .endpoint(Endpoint.of("a1", "region-a", 0, a1.uri())).build()) {
+                    withoutWatch = plain.warmedUp().failedAttempts();
+                }
+                // the router's in-memory failures, plus the watch's ejection of its own loopback socket
+                assertThat(warm.failedAttempts()).isEqualTo(withoutWatch + 1);
+                assertThat(ejected).as("no event reached this router's listeners").isEmpty();
+                assertThat(router.endpoint("a1").orElseThrow().state()).isEqualTo(EndpointState.HEALTHY);
+            }
+        }
+    }
+
+    @Test
     void refusedWhenItCannotWork() {
         assertThatThrownBy(() -> FailoverRouter.<URI>builder().name("r").warmUp(false).connectionWatch(true).regionCheck(false)
                 .endpoint(Endpoint.of("a", "region-a", 0, URI.create("http://127.0.0.1:1/"))).build())
