@@ -49,12 +49,13 @@ import java.util.regex.Pattern;
  * everything and the time to fail back. Then the
  * overload scenario: two servers of fixed capacity (4 at a time, 2 waiting, 50 ms each, 429
  * beyond) offered twice their capacity by closed-loop callers, reporting goodput against
- * capacity. Everything runs on 127.0.0.1 and stops by itself; HAProxy is a child process.
+ * capacity, over the whole run and in the steady state (answers from 1 s after the start to the
+ * end, without the ramp-up and the drain of the calls left in flight). Everything runs on 127.0.0.1 and stops by itself; HAProxy is a child process.
  *
  * <pre>
  * apt-get install -y haproxy          # Debian 12: HAProxy 2.6
  * mvn -B -q -pl dr-bench -am package -DskipTests
- * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.failover.FailoverSideBySide [--rate 200] [--service-ms 5] [--dr4j-rows default,watch,hedged] [--overload false]
+ * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.failover.FailoverSideBySide [--rate 200] [--service-ms 5] [--dr4j-rows default,watch,hedged] [--overload false] [--overload-seconds 6]
  * </pre>
  */
 public final class FailoverSideBySide {
@@ -63,8 +64,10 @@ public final class FailoverSideBySide {
     private static final Duration KILLED = Duration.ofSeconds(4);
     private static final Duration AFTER_RESTORE = Duration.ofSeconds(4);
     private static final Duration FAILOVER_WINDOW = Duration.ofSeconds(2);
-    private static final Duration OVERLOAD_RUN = Duration.ofSeconds(6);
+    /** How long each overload row runs ({@code --overload-seconds}). */
+    private static Duration overloadRun = Duration.ofSeconds(6);
     private static final int OVERLOAD_CALLERS = 16;
+    private static final Duration STEADY_AFTER = Duration.ofSeconds(1);
 
     private static final boolean TIMELINE = Boolean.getBoolean("timeline");
     /** With {@code -Dtimeline=true}: dr4j's HTTP exchanges (requests and probes) and router events, for the view around the kill. */
@@ -100,8 +103,13 @@ public final class FailoverSideBySide {
                 case "--service-ms" -> serviceMs = Integer.parseInt(args[i + 1]);
                 case "--dr4j-rows" -> dr4jRows = List.of(args[i + 1].split(","));
                 case "--overload" -> overloadRows = Boolean.parseBoolean(args[i + 1]);
+                case "--overload-seconds" -> overloadRun = Duration.ofSeconds(Integer.parseInt(args[i + 1]));
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
+        }
+        if (overloadRun.compareTo(STEADY_AFTER.multipliedBy(2)) < 0) {
+            throw new IllegalArgumentException("--overload-seconds must be at least 2 (the steady state starts after 1 s), was "
+                    + overloadRun.toSeconds());
         }
         Path work = Files.createTempDirectory("dr4j-haproxy");
         List<String> table = new ArrayList<>();
@@ -161,7 +169,7 @@ public final class FailoverSideBySide {
             return;
         }
         table.add("");
-        table.add("| scenario | client | calls | goodput/s | capacity/s | goodput % | failed | 429 answered | p99 ms |");
+        table.add("| scenario | client | calls | goodput/s | capacity/s | goodput % | steady goodput/s | steady % | failed | 429 answered | p99 ms |");
         table.add("|---|---|---|---|---|---|---|---|---|");
         List<BenchInferenceServer> o = List.of(new BenchInferenceServer("o1", Duration.ofMillis(50), 4, 2),
                 new BenchInferenceServer("o2", Duration.ofMillis(50), 4, 2));
@@ -349,8 +357,12 @@ public final class FailoverSideBySide {
         List<Long> latencies = Collections.synchronizedList(new ArrayList<>());
         AtomicInteger ok = new AtomicInteger();
         AtomicInteger failed = new AtomicInteger();
+        // Steady state: answers that arrive from 1 s after the start to the end of the run, before the callers stop
+        // (the whole-run figure also counts the ramp-up and the drain of the calls in flight at the end).
+        AtomicInteger steady = new AtomicInteger();
         long t0 = System.nanoTime();
-        long end = t0 + OVERLOAD_RUN.toNanos();
+        long end = t0 + overloadRun.toNanos();
+        long steadyFrom = t0 + STEADY_AFTER.toNanos();
         try {
             List<Future<?>> running = new ArrayList<>();
             for (int i = 0; i < OVERLOAD_CALLERS; i++) {
@@ -360,7 +372,11 @@ public final class FailoverSideBySide {
                         try {
                             sender.send();
                             ok.incrementAndGet();
-                            latencies.add(System.nanoTime() - s);
+                            long done = System.nanoTime();
+                            latencies.add(done - s);
+                            if (done - steadyFrom >= 0 && done - end < 0) {
+                                steady.incrementAndGet();
+                            }
                         } catch (Exception e) {
                             failed.incrementAndGet();
                         }
@@ -368,7 +384,7 @@ public final class FailoverSideBySide {
                 }));
             }
             for (Future<?> f : running) {
-                f.get(OVERLOAD_RUN.toSeconds() + 30, TimeUnit.SECONDS);
+                f.get(overloadRun.toSeconds() + 30, TimeUnit.SECONDS);
             }
         } finally {
             callers.shutdownNow();
@@ -380,10 +396,12 @@ public final class FailoverSideBySide {
         long rejected = servers.stream().mapToLong(s -> s.rejected.get()).sum() - rejected0;
         double capacity = servers.size() * 4 / ((double) busy / Math.max(1, served) / 1e9);
         double goodput = ok.get() / seconds;
+        double steadyGoodput = steady.get() / ((end - steadyFrom) / 1e9);
         List<Long> sorted = new ArrayList<>(latencies);
         Collections.sort(sorted);
-        return String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %d | %d | %s |", scenario, client,
-                ok.get() + failed.get(), goodput, capacity, 100 * goodput / capacity, failed.get(), rejected, ms(percentile(sorted, 0.99)));
+        return String.format(Locale.ROOT, "| %s | %s | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %d | %s |", scenario, client,
+                ok.get() + failed.get(), goodput, capacity, 100 * goodput / capacity, steadyGoodput, 100 * steadyGoodput / capacity,
+                failed.get(), rejected, ms(percentile(sorted, 0.99)));
     }
 
     // ---------------------------------------------------------------- clients
