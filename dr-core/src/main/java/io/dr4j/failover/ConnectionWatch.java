@@ -9,11 +9,9 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.Iterator;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -54,6 +52,8 @@ final class ConnectionWatch<E> implements AutoCloseable {
     /** Watch thread only. */
     private final Map<Slot<E>, Watched> watched = new HashMap<>();
     private final ByteBuffer sink = ByteBuffer.allocateDirect(256);
+    /** Sweeps so far (watch thread only). */
+    private long sweeps;
     private volatile boolean closed;
 
     /** What the watch holds for one endpoint (watch thread only). */
@@ -63,6 +63,8 @@ final class ConnectionWatch<E> implements AutoCloseable {
         long connectedAt;
         long notBefore;
         long backoff = MIN_BACKOFF_NANOS;
+        /** The last {@link #sweeps} that found the endpoint active; an older one means it was removed. */
+        long seenInSweep;
 
         Watched(Slot<E> slot) {
             this.slot = slot;
@@ -137,10 +139,10 @@ final class ConnectionWatch<E> implements AutoCloseable {
             watched.clear();
             return;
         }
-        Set<Slot<E>> active = new HashSet<>();
+        sweeps++;
         for (Slot<E> s : balancer.activeSlots()) {
-            active.add(s);
             Watched w = watched.computeIfAbsent(s, Watched::new);
+            w.seenInSweep = sweeps;
             if (s.state.get() != Slot.HEALTHY) {
                 drop(w);
                 w.backoff = MIN_BACKOFF_NANOS;
@@ -151,7 +153,7 @@ final class ConnectionWatch<E> implements AutoCloseable {
         }
         for (Iterator<Map.Entry<Slot<E>, Watched>> it = watched.entrySet().iterator(); it.hasNext(); ) {
             Map.Entry<Slot<E>, Watched> e = it.next();
-            if (!active.contains(e.getKey())) {
+            if (e.getValue().seenInSweep != sweeps) {
                 drop(e.getValue());
                 it.remove();
             }
@@ -248,11 +250,6 @@ final class ConnectionWatch<E> implements AutoCloseable {
                 // nothing to lose: an idle connection that carried nothing
             }
         }
-    }
-
-    /** Whether the watch thread runs (package-private, for tests). */
-    boolean running() {
-        return thread.isAlive();
     }
 
     /** Stops the watch and closes every held connection before returning. Idempotent. */

@@ -150,9 +150,10 @@ final class WarmUp {
                 .endpoint(Endpoint.of("dying", "warm-up-a", 0, new InetSocketAddress(loopback, server.getLocalPort())))
                 .build()) {
             server.setSoTimeout(2_000);
-            Socket held = server.accept();
-            server.close();
-            held.close();
+            try (Socket held = server.accept()) {
+                server.close();
+                held.shutdownOutput();
+            }
             if (!ejected.await(2, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("warm-up: the connection watch did not eject a closed loopback endpoint within 2 s");
             }
