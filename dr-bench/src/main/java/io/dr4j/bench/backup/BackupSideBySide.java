@@ -35,11 +35,19 @@ import java.util.stream.Stream;
  * peak RSS; the objects each dr4j step wrote (new files in the repository) and read (ranged
  * reads, from the CLI's JSON) are reported. Restored trees are checked against the source by SHA-256.
  *
+ * <p>With {@code --cold-restore} the runner empties the kernel's page cache ({@code sync}, then
+ * {@code 3} into {@code /proc/sys/vm/drop_caches}; needs root) before every restore row, so that
+ * each tool reads its repository (and {@code cp -r} its source) from the disk, as a restore after a
+ * disaster does. Without it the restore rows are as the cache happens to be: restic's repository,
+ * written through the page cache just before, is cached, while dr4j's packs are written with
+ * {@code O_DIRECT} and are not, so the default restore rows compare a cached read with a disk read.
+ *
  * <pre>
  * apt-get install -y restic time
  * mvn -B -q -pl dr-bench,examples -am package -DskipTests
  * java -cp dr-bench/target/benchmarks.jar io.dr4j.bench.backup.BackupSideBySide [--cli examples/target/dr4j.jar]
  *     [--shards 8] [--shard-mib 256] [--dir /path] [--dr4j-xmx 256m] [--durability power-loss|process-crash]
+ *     [--cold-restore]
  * </pre>
  * Without {@code --cli} the dr4j steps run {@link Dr4jStep} (the library, default flags).
  */
@@ -59,9 +67,11 @@ public final class BackupSideBySide {
     private final Path cli;
     private final String durability;
     private final Map<String, Long> objects = new LinkedHashMap<>();
+    private final boolean coldRestore;
 
-    private BackupSideBySide(Path dir, String dr4jXmx, Path cli, String durability) {
+    private BackupSideBySide(Path dir, String dr4jXmx, Path cli, String durability, boolean coldRestore) {
         this.dir = dir;
+        this.coldRestore = coldRestore;
         this.dr4jXmx = dr4jXmx;
         this.cli = cli;
         this.durability = durability;
@@ -75,6 +85,7 @@ public final class BackupSideBySide {
         Path dir = null;
         Path cli = Files.isRegularFile(Path.of("examples/target/dr4j.jar")) ? Path.of("examples/target/dr4j.jar") : null;
         String durability = "power-loss";
+        boolean coldRestore = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--shards" -> shards = Integer.parseInt(args[++i]);
@@ -84,6 +95,7 @@ public final class BackupSideBySide {
                 case "--cli" -> cli = Path.of(args[++i]);
                 case "--library" -> cli = null;
                 case "--durability" -> durability = args[++i];
+                case "--cold-restore" -> coldRestore = true;
                 default -> throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -91,8 +103,9 @@ public final class BackupSideBySide {
             dir = Files.createTempDirectory(Path.of(System.getProperty("user.dir")), "dr4j-side-by-side");
         }
         System.out.println("dr4j runs as " + (cli == null ? "the library (Dr4jStep)" : "the CLI " + cli.toAbsolutePath())
-                + (dr4jXmx == null ? " with the JVM's default flags" : " with -Xmx" + dr4jXmx));
-        new BackupSideBySide(dir, dr4jXmx, cli == null ? null : cli.toAbsolutePath(), durability).run(new CheckpointWorkload(shards, shardMiB << 20, 20261126L));
+                + (dr4jXmx == null ? " with the JVM's default flags" : " with -Xmx" + dr4jXmx)
+                + (coldRestore ? "; page cache emptied before every restore row" : "; restore rows read what the page cache holds"));
+        new BackupSideBySide(dir, dr4jXmx, cli == null ? null : cli.toAbsolutePath(), durability, coldRestore).run(new CheckpointWorkload(shards, shardMiB << 20, 20261126L));
     }
 
     private void run(CheckpointWorkload workload) throws Exception {
@@ -136,18 +149,22 @@ public final class BackupSideBySide {
         // restore of version 2
         String expected = treeHash(src);
         deleteTree(dir.resolve("cp-full"));
+        dropCaches();
         rows.add(timed("cp -r", "restore", total, List.of("cp", "-r", src.toString(), dir.resolve("cp-restore").toString())));
         deleteTree(dir.resolve("cp-restore"));
+        dropCaches();
         rows.add(timed("cp -r && sync", "restore", total, List.of("sh", "-c", "cp -r '" + src + "' '" + dir.resolve("cp-restore")
                 + "' && sync")));
         deleteTree(dir.resolve("cp-restore"));
         if (restic) {
             Path target = dir.resolve("restic-restore");
+            dropCaches();
             rows.add(timed("restic", "restore", total, List.of("restic", "restore", "latest", "-q", "--target", target.toString()),
                     resticEnv));
             deleteTree(target);
         }
         Path target = dir.resolve("dr4j-restore");
+        dropCaches();
         rows.add(dr4j("restore", total, "restore", repo.toString(), target.toString()));
         String restored = treeHash(target);
         if (!restored.equals(expected)) {
@@ -177,6 +194,21 @@ public final class BackupSideBySide {
     }
 
     private static final String PASSWORD = "side-by-side benchmark";
+
+    /** With {@code --cold-restore}: writes back dirty pages, then empties the page cache (root only; refused clearly otherwise). */
+    private void dropCaches() throws Exception {
+        if (!coldRestore) {
+            return;
+        }
+        BenchFiles.run(List.of("sync"), Map.of());
+        Path control = Path.of("/proc/sys/vm/drop_caches");
+        try {
+            Files.writeString(control, "3");
+        } catch (IOException e) {
+            throw new IllegalStateException("--cold-restore needs to write 3 to " + control
+                    + " (run as root, or leave --cold-restore out): " + e, e);
+        }
+    }
 
     private Row dr4j(String step, long bytes, String... args) throws Exception {
         Path repo = Path.of(args[1]);
