@@ -14,6 +14,7 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -27,10 +28,6 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "dr4j", mixinStandardHelpOptions = true, version = "dr4j 0.1.0",
         description = "Back up, verify, restore and drill model checkpoints in local, S3, Azure and replicated repositories.",
-        subcommands = {Commands.Init.class, Commands.Backup.class, Commands.Restore.class, Commands.Verify.class,
-            Commands.Snapshots.class, Commands.Diff.class, Commands.Forget.class, Commands.Prune.class,
-            Commands.Drill.class, Commands.Repair.class, UnlockCommand.class, AcceptRollbackCommand.class, KeyCommand.class,
-            LsCommand.class, DumpCommand.class, CopyCommand.class, StatsCommand.class},
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success (and for verify/drill: the check passed)", "  1  failure (store, I/O, unexpected error)",
             "  2  usage error (options, URI, duration, missing key)", "  3  check failed (verify problems, drill failed, "
@@ -40,18 +37,60 @@ import picocli.CommandLine.Command;
             "130  interrupted or cancelled"})
 public final class Dr4jCommand implements Callable<Integer> {
 
+    /**
+     * The subcommands, in the order {@code dr4j --help} lists them. Registered by
+     * {@link #commandLine}, not by the {@code @Command} annotation: picocli builds the model of
+     * every registered command by reflection when the {@link CommandLine} is created, which took
+     * ~0.3 s of every run on 2 vCPUs, though a run needs one of them.
+     */
+    static final List<Class<?>> SUBCOMMANDS = List.of(Commands.Init.class, Commands.Backup.class, Commands.Restore.class,
+            Commands.Verify.class, Commands.Snapshots.class, Commands.Diff.class, Commands.Forget.class, Commands.Prune.class,
+            Commands.Drill.class, Commands.Repair.class, UnlockCommand.class, AcceptRollbackCommand.class, KeyCommand.class,
+            LsCommand.class, DumpCommand.class, CopyCommand.class, StatsCommand.class);
+
     final PrintStream out;
     final PrintStream err;
     final Map<String, String> env;
 
-    private Dr4jCommand(PrintStream out, PrintStream err, Map<String, String> env) {
+    Dr4jCommand(PrintStream out, PrintStream err, Map<String, String> env) {
         this.out = out;
         this.err = err;
         this.env = Map.copyOf(env);
     }
 
     public static void main(String[] args) {
+        if (subcommand(args) != null) {
+            Preload.start(); // not for --help, --version or a misspelt command
+        }
         System.exit(execute(args, System.out, System.err, System.getenv()));
+    }
+
+    /**
+     * The command line for {@code args}: when the first argument names a subcommand, only that
+     * one is registered (its options, help and errors are the same as with all of them); anything
+     * else (no argument, {@code --help}, a misspelt name, for which picocli suggests the right one)
+     * gets every subcommand.
+     */
+    static CommandLine commandLine(Dr4jCommand root, String[] args) {
+        CommandLine cli = new CommandLine(root);
+        Class<?> named = subcommand(args);
+        for (Class<?> command : named == null ? SUBCOMMANDS : List.of(named)) {
+            cli.addSubcommand(command);
+        }
+        return cli;
+    }
+
+    /** The subcommand {@code args[0]} names, or null. */
+    private static Class<?> subcommand(String[] args) {
+        if (args.length == 0) {
+            return null;
+        }
+        for (Class<?> command : SUBCOMMANDS) {
+            if (command.getAnnotation(Command.class).name().equals(args[0])) {
+                return command;
+            }
+        }
+        return null;
     }
 
     /**
@@ -59,7 +98,7 @@ public final class Dr4jCommand implements Callable<Integer> {
      * {@code err}, reading keys and credentials from {@code env}; returns the exit code.
      */
     public static int execute(String[] args, PrintStream out, PrintStream err, Map<String, String> env) {
-        CommandLine cli = new CommandLine(new Dr4jCommand(out, err, env));
+        CommandLine cli = commandLine(new Dr4jCommand(out, err, env), args);
         cli.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
         cli.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
@@ -80,7 +119,7 @@ public final class Dr4jCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        new CommandLine(this).usage(out);
+        commandLine(this, new String[0]).usage(out);
         return ExitCode.USAGE;
     }
 
