@@ -72,7 +72,7 @@ class PackSizeCliTest {
 
     @ParameterizedTest
     @CsvSource({"4MiB, 4194304", "32MiB, 33554432", "128MiB, 134217728", "6144KiB, 6291456", "8388608, 8388608",
-        "'16 MiB', 16777216"})
+        "'20 MiB', 20971520"})
     void aPackSizeInBytesOrKiBOrMiBIsStoredExactly(String text, long bytes) throws Exception {
         Path repoDir = tmp.resolve("repo");
         CliRunner.Result init = cli.ok(args(localRepo(repoDir), key, "init", "--pack-size", text, "--json"));
@@ -85,6 +85,12 @@ class PackSizeCliTest {
         Path repoDir = tmp.resolve("repo");
         cli.ok(args(localRepo(repoDir), key, "init"));
         assertThat(storedPackSize(repoDir)).isEqualTo(16 * MiB);
+    }
+
+    @Test
+    void initsHelpShowsThePackSizeOptionAndItsRange() {
+        CliRunner.Result help = cli.ok("init", "--help");
+        assertThat(help.out()).contains("--pack-size=SIZE", "4MiB to 128MiB", "default 16MiB");
     }
 
     @ParameterizedTest
