@@ -5,6 +5,7 @@ import io.dr4j.backup.ForgetResult;
 import io.dr4j.backup.InitOptions;
 import io.dr4j.backup.PruneResult;
 import io.dr4j.backup.Repository;
+import io.dr4j.backup.RepositoryOptions;
 import io.dr4j.backup.RestoreOptions;
 import io.dr4j.backup.RestoreResult;
 import io.dr4j.backup.RetentionPolicy;
@@ -37,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -55,20 +57,32 @@ final class Commands {
                 + "chunks instead of with the lossless tensor codec (on by default; fixed for the repository's life).")
         boolean noTensorCodec;
 
+        @Option(names = "--pack-size", paramLabel = "SIZE", description = "Target size of the pack objects chunks are "
+                + "stored in, 4MiB to 128MiB (default 16MiB; fixed for the repository's life): larger packs mean fewer objects "
+                + "and requests, more memory per backup worker and a coarser prune. A whole number of MiB, KiB or bytes; "
+                + "M and MB are refused as ambiguous.")
+        String packSize;
+
         @Override
         public Integer call() throws Exception {
+            // checked before a key file or a store directory is created
+            InitOptions init = InitOptions.defaults().withTensorCodec(!noTensorCodec);
+            if (packSize != null) {
+                init = init.withPackSize((int) Units.parseExactBytes("--pack-size", packSize, InitOptions.MIN_PACK_SIZE,
+                        InitOptions.MAX_PACK_SIZE));
+            }
             if (generateKey) {
                 if (key.keyFile == null) {
                     throw new IllegalArgumentException("--generate-key needs --key-file FILE to write the key to");
                 }
                 writeNewKey(key.keyFile);
             }
-            try (BlobStore store = openStore(true); Repository repo = initRepository(store,
-                    InitOptions.defaults().withTensorCodec(!noTensorCodec))) {
+            try (BlobStore store = openStore(true); Repository repo = initRepository(store, init)) {
                 if (json) {
-                    printJson(Map.of("repository", repo.id(), "store", store.name()));
+                    printJson(Map.of("repository", repo.id(), "store", store.name(), "packSize", init.packSize()));
                 } else {
-                    root.out.println("created repository " + repo.id() + " in " + store.name());
+                    root.out.println("created repository " + repo.id() + " in " + store.name() + ", packs of "
+                            + Units.exact(init.packSize()));
                     if (generateKey) {
                         root.out.println("key written to " + key.keyFile + " - keep a copy somewhere safe: without it "
                                 + "the backups cannot be read");
@@ -171,15 +185,15 @@ final class Commands {
 
         @Override
         public Integer call() throws Exception {
+            RestoreOptions.Durability level = switch (durability) {
+                case "power-loss" -> RestoreOptions.Durability.POWER_LOSS;
+                case "process-crash" -> RestoreOptions.Durability.PROCESS_CRASH;
+                default -> throw new IllegalArgumentException("--durability must be power-loss or process-crash, not '"
+                        + durability + "'");
+            };
             try (BlobStore store = openStore(false); Repository repo = openRepository(store);
                     ProgressBar bar = progressBar("restore")) {
                 SnapshotId id = resolve(repo, snapshot, filter(tags, labels));
-                RestoreOptions.Durability level = switch (durability) {
-                    case "power-loss" -> RestoreOptions.Durability.POWER_LOSS;
-                    case "process-crash" -> RestoreOptions.Durability.PROCESS_CRASH;
-                    default -> throw new IllegalArgumentException("--durability must be power-loss or process-crash, not '"
-                            + durability + "'");
-                };
                 RestoreResult r = repo.restore(id, target, RestoreOptions.builder().replaceExisting(replace).delta(!noDelta)
                         .durability(level).progress(listener(bar)).allowNonPortablePaths(allowNonPortablePaths).build());
                 bar.finish();
@@ -343,9 +357,18 @@ final class Commands {
         @Option(names = "--keep-tag", paramLabel = "TAG") List<String> keepTags = new ArrayList<>();
         @Option(names = {"-n", "--dry-run"}, description = "Only show what would be forgotten.") boolean dryRun;
         @Option(names = "--prune", description = "Prune unreferenced chunks afterwards.") boolean prune;
+        @Mixin PruneGrace grace;
+
+        @Override
+        void configure(RepositoryOptions.Builder options) {
+            grace.applyTo(options);
+        }
 
         @Override
         public Integer call() throws Exception {
+            if (grace.given() && !prune) {
+                throw new IllegalArgumentException("--grace sets how old the packs that the prune frees must be; give --prune too");
+            }
             RetentionPolicy.Builder p = RetentionPolicy.builder();
             if (last > 0) {
                 p.keepLast(last);
@@ -401,6 +424,14 @@ final class Commands {
     static final class Prune extends RepoCommand {
         @Option(names = {"-n", "--dry-run"}, description = "Only show what would be deleted.")
         boolean dryRun;
+
+        @Mixin
+        PruneGrace grace;
+
+        @Override
+        void configure(RepositoryOptions.Builder options) {
+            grace.applyTo(options);
+        }
 
         @Override
         public Integer call() throws Exception {

@@ -26,7 +26,8 @@ import picocli.CommandLine.Command;
  * {@code java -jar dr4j.jar restore --repo s3://bucket/llama --key-file key latest /srv/ckpt}.
  * Exit codes are listed in {@link ExitCode}.
  */
-@Command(name = "dr4j", mixinStandardHelpOptions = true, version = "dr4j 0.1.0",
+// INHERIT: every subcommand takes -h/--help (what docs/guide.md §6 promises) and shows the exit codes
+@Command(name = "dr4j", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "dr4j 0.1.0",
         description = "Back up, verify, restore and drill model checkpoints in local, S3, Azure and replicated repositories.",
         footerHeading = "%nExit codes:%n",
         footer = {"  0  success (and for verify/drill: the check passed)", "  1  failure (store, I/O, unexpected error)",

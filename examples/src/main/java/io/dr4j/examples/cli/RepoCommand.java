@@ -152,7 +152,12 @@ abstract class RepoCommand implements Callable<Integer> {
         if (metrics && metricsFile != null) {
             b.meterRegistry(registry());
         }
+        configure(b);
         return b.build();
+    }
+
+    /** Sets this command's own run-time options ({@code prune --grace}); the rate limits and meters are set already. */
+    void configure(RepositoryOptions.Builder options) {
     }
 
     private synchronized SimpleMeterRegistry registry() {
