@@ -132,7 +132,7 @@ class ForwardingBlobStoreTest {
             } else if (t == ByteBuffer.class) {
                 args[i] = ByteBuffer.allocate(SIZE);
             } else if (t == Predicate.class) {
-                args[i] = (Predicate<ByteBuffer>) b -> true;
+                args[i] = (Predicate<Object>) b -> true; // for ranges (ByteBuffer) and whole objects (byte[])
             } else if (t == String.class) {
                 args[i] = "";
             } else if (t == Duration.class) {
