@@ -1,9 +1,11 @@
 package io.dr4j.backup;
 
+import io.dr4j.Dr4jException;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStore;
+import io.dr4j.storage.RejectedBlobException;
 import java.io.IOException;
-import java.io.InputStream;
+import java.util.function.Function;
 
 /**
  * Applies {@link ReaderLimits} to objects read from the store: reads an object only up to its
@@ -16,19 +18,45 @@ final class Ceilings {
     }
 
     /**
-     * Reads {@code key} whole if it holds at most {@code max} bytes.
+     * Reads {@code key} whole if it holds at most {@code max} bytes, and returns what {@code open}
+     * makes of it. {@code open} is the caller's authentication (opening a sealed object, parsing
+     * the config) and runs inside {@link BlobStore#getBytesVerified}: a copy it throws a
+     * {@link Dr4jException} for is rejected, so a store with several copies reads around a
+     * damaged one and repairs it. If no copy passes, {@code open}'s own exception for the last
+     * copy it rejected is thrown (the store's account of every copy added as suppressed), so a
+     * damaged object is reported as the caller would report it from a single copy.
      *
-     * @throws ReaderLimitException if it holds more (after reading at most {@code max + 1} bytes)
+     * @throws ReaderLimitException if every copy holds more than {@code max} bytes (after reading at most {@code max + 1} of one)
+     * @throws java.nio.file.NoSuchFileException if there is no object under {@code key}
+     * @throws CorruptObjectException if the store refused every copy without {@code open} rejecting one (e.g. size mismatches)
      */
-    public static byte[] read(BlobStore store, BlobKey key, long max, String ceiling, String what) throws IOException {
-        int cap = (int) Math.min(Integer.MAX_VALUE - 16, max);
-        try (InputStream in = store.get(key)) {
-            byte[] bytes = in.readNBytes(cap);
-            if (in.read() >= 0) {
-                throw refused(what, "size", "more than " + cap + " bytes", cap + " bytes", ceiling);
+    static <T> T read(BlobStore store, BlobKey key, long max, String ceiling, String what, Function<byte[], T> open)
+            throws IOException {
+        long cap = Math.min(Integer.MAX_VALUE - 16, max);
+        Object[] opened = new Object[1];
+        Dr4jException[] rejected = new Dr4jException[1];
+        try {
+            store.getBytesVerified(key, cap, bytes -> {
+                try {
+                    opened[0] = open.apply(bytes);
+                    return true;
+                } catch (Dr4jException e) {
+                    rejected[0] = e;
+                    return false;
+                }
+            });
+        } catch (RejectedBlobException e) {
+            if (!e.tooLarge() && rejected[0] == null) {
+                throw new CorruptObjectException(what + ": no copy could be read whole (" + e.getMessage() + ")", e);
             }
-            return bytes;
+            Dr4jException refusal = e.tooLarge()
+                    ? refused(what, "size", "more than " + cap + " bytes", cap + " bytes", ceiling) : rejected[0];
+            refusal.addSuppressed(e);
+            throw refusal;
         }
+        @SuppressWarnings("unchecked")
+        T result = (T) opened[0];
+        return result;
     }
 
     /** A refusal naming what, the field, the value found, the ceiling and the setting that raises it. */

@@ -141,24 +141,25 @@ final class CopyMap {
         if (id == null) {
             return 0;
         }
-        byte[] sealed;
-        try {
-            sealed = destination.store().getBytes(key);
-        } catch (NoSuchFileException e) {
-            return 0;
-        }
         String where = destination.where(key);
         byte[] plain;
         try {
-            plain = destination.crypto().openObject(DOMAIN, id, sealed, MAX_PLAIN, where);
+            // opening is the store's check: a store with several copies reads around a damaged one
+            plain = Ceilings.read(destination.store(), key, ReaderLimits.sealedBound(MAX_PLAIN), "(no setting: copy maps"
+                    + " are at most " + MAX_PLAIN + " bytes)", where, sealed -> {
+                        byte[] opened = destination.crypto().openObject(DOMAIN, id, sealed, MAX_PLAIN, where);
+                        int n = opened.length >= 4 ? ByteBuffer.wrap(opened).getInt() : -1;
+                        if (n < 0 || (long) n * RECORD != opened.length - 4L) {
+                            throw new CorruptObjectException(where + ": not a copy map (" + opened.length + " bytes)");
+                        }
+                        return opened;
+                    });
+        } catch (NoSuchFileException e) {
+            return 0;
         } catch (CorruptObjectException e) {
             return 0; // a damaged hint costs a re-copy of its chunks, nothing else
         }
-        ByteBuffer b = ByteBuffer.wrap(plain);
-        int count = plain.length >= 4 ? b.getInt() : -1;
-        if (count < 0 || (long) count * RECORD != plain.length - 4L) {
-            return 0;
-        }
+        int count = ByteBuffer.wrap(plain).getInt();
         for (int i = 0; i < count; i++) {
             ChunkId source = ChunkId.copyOf(plain, 4 + i * RECORD);
             ChunkId dest = ChunkId.copyOf(plain, 4 + i * RECORD + ChunkId.LENGTH);

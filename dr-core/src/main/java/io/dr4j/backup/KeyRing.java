@@ -118,9 +118,34 @@ final class KeyRing {
                 slot.id().equals(currentId));
     }
 
-    static RepositoryConfig read(BlobStore store) {
+    /**
+     * Reads and parses {@code config}, within {@code limits}, through
+     * {@link BlobStore#getBytesVerified}: a copy that does not parse (or, given {@code opened}, has
+     * other settings than it) is rejected, so a store with several copies reads around a damaged
+     * one. The check is deliberately not "opens with this key": a store repairs the copies that
+     * fail the check from one that passes, and an older config still holding a removed (or
+     * changed) key slot would pass it where the current one fails, rolling the removal back.
+     *
+     * @param opened the config the repository was opened with, or null when opening it
+     * @throws java.nio.file.NoSuchFileException if there is no config
+     * @throws UnsupportedFormatException or {@link ReaderLimitException} if no copy parses within the limits
+     */
+    static RepositoryConfig read(BlobStore store, ReaderLimits limits, RepositoryConfig opened) throws IOException {
+        String where = store.name() + ": config";
+        return Ceilings.read(store, CONFIG, limits.maxConfigBytes(), "maxConfigBytes", where, json -> {
+            RepositoryConfig config = RepositoryConfig.fromJson(json, where, limits);
+            if (opened != null && !MessageDigest.isEqual(config.context(), opened.context())) {
+                throw new Dr4jException("the config in " + store.name() + " no longer has the settings this repository was"
+                        + " opened with; nothing was changed");
+            }
+            return config;
+        });
+    }
+
+    /** {@link #read(BlobStore, ReaderLimits, RepositoryConfig)} of an open repository's config, failures unchecked. */
+    static RepositoryConfig read(BlobStore store, RepositoryOptions options, RepositoryConfig opened) {
         try {
-            return RepositoryConfig.fromJson(store.getBytes(CONFIG), store.name() + ": config");
+            return read(store, options.readerLimits(), opened);
         } catch (IOException e) {
             throw new Dr4jException("cannot read the repository config from " + store.name() + ": " + e.getMessage(), e);
         }
@@ -139,7 +164,7 @@ final class KeyRing {
             UnaryOperator<List<RepositoryConfig.KeySlot>> change) {
         RepositoryLock lock = lockForChange(store, options);
         try {
-            return update(store, opened, change);
+            return updateLocked(store, opened, options, change);
         } finally {
             try {
                 lock.close();
@@ -187,13 +212,9 @@ final class KeyRing {
     }
 
     /** {@link #update(BlobStore, RepositoryConfig, RepositoryOptions, UnaryOperator)} once the lock is held. */
-    private static RepositoryConfig update(BlobStore store, RepositoryConfig opened,
+    private static RepositoryConfig updateLocked(BlobStore store, RepositoryConfig opened, RepositoryOptions options,
             UnaryOperator<List<RepositoryConfig.KeySlot>> change) {
-        RepositoryConfig stored = read(store);
-        if (!MessageDigest.isEqual(stored.context(), opened.context())) {
-            throw new Dr4jException("the config in " + store.name() + " no longer has the settings this repository was opened"
-                    + " with; nothing was changed");
-        }
+        RepositoryConfig stored = read(store, options, opened); // refuses a config with other settings
         // every slot kept must still open to this master key: a slot list is only ever edited, never replaced
         List<RepositoryConfig.KeySlot> slots = change.apply(new ArrayList<>(stored.slots()));
         if (slots.isEmpty()) {
@@ -207,7 +228,7 @@ final class KeyRing {
             throw new Dr4jException("writing the repository config to " + store.name() + " failed (the old or the new key"
                     + " slots are in place; list them to see which): " + e.getMessage(), e);
         }
-        RepositoryConfig after = read(store);
+        RepositoryConfig after = read(store, options, opened);
         if (!Arrays.equals(after.toJson(), json)) {
             throw new Dr4jException("another key change to " + store.name() + " overwrote this one at the same moment; list"
                     + " the key slots and repeat the change");

@@ -28,14 +28,15 @@ final class KeySlots {
     }
 
     List<KeySlot> list() {
-        return KeyRing.read(ctx.store()).slots().stream().map(s -> KeyRing.describe(s, unlocked.slotId())).toList();
+        return KeyRing.read(ctx.store(), ctx.options(), null).slots().stream()
+                .map(s -> KeyRing.describe(s, unlocked.slotId())).toList();
     }
 
     KeySlot add(KeyProvider key, String label, KdfParameters kdf) {
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(label, "label");
         Objects.requireNonNull(kdf, "kdf");
-        RepositoryConfig current = KeyRing.read(ctx.store());
+        RepositoryConfig current = KeyRing.read(ctx.store(), ctx.options(), null);
         RepositoryConfig.KeySlot slot = KeyRing.newSlot(ctx.config(), key, unlocked.master(), kdf, label,
                 ctx.options().clock().instant(), KeyRing.newId(current));
         KeyRing.update(ctx.store(), ctx.config(), ctx.options(), slots -> {
@@ -67,7 +68,7 @@ final class KeySlots {
     KeySlot change(KeyProvider current, KeyProvider replacement) {
         Objects.requireNonNull(current, "current");
         Objects.requireNonNull(replacement, "replacement");
-        RepositoryConfig stored = KeyRing.read(ctx.store());
+        RepositoryConfig stored = KeyRing.read(ctx.store(), ctx.options(), null);
         KeyRing.Unlocked old = KeyRing.unlock(stored, current).filter(u -> java.security.MessageDigest.isEqual(u.master(),
                 unlocked.master())).orElseThrow(() -> new WrongKeyException("the current " + (current.kind().equals(
                         KeyProvider.PASSWORD) ? "password" : "key") + " does not open any key slot of the repository in "

@@ -70,19 +70,25 @@ final class ManifestStore {
         return matches.get(0);
     }
 
+    /**
+     * Reads, authenticates and decodes the manifest of {@code id}; opening it is the check of
+     * {@link io.dr4j.storage.BlobStore#getBytesVerified}, so a store with several copies reads
+     * around a damaged one (and repairs it).
+     *
+     * @throws SnapshotNotFoundException if there is no such manifest
+     * @throws CorruptObjectException if no copy authenticates and decodes (or, as {@link ReaderLimitException}, fits the ceiling)
+     */
     Manifest load(SnapshotId id) {
-        byte[] sealed;
+        String where = ctx.where(key(id));
+        int ceiling = ctx.options().readerLimits().maxManifestBytes();
         try {
-            sealed = Ceilings.read(ctx.store(), key(id), ReaderLimits.sealedBound(ctx.options().readerLimits().maxManifestBytes()),
-                    "maxManifestBytes", ctx.where(key(id)));
+            return Ceilings.read(ctx.store(), key(id), ReaderLimits.sealedBound(ceiling), "maxManifestBytes", where,
+                    sealed -> Manifest.fromJson(id, ctx.crypto().openManifest(id.value(), sealed, ceiling, where), where));
         } catch (java.nio.file.NoSuchFileException e) {
             throw new SnapshotNotFoundException("no snapshot " + id + " in " + storeName, e);
         } catch (IOException e) {
             throw new Dr4jException("reading snapshot " + id + " from " + storeName + " failed: " + e.getMessage(), e);
         }
-        String where = ctx.where(key(id));
-        byte[] json = ctx.crypto().openManifest(id.value(), sealed, ctx.options().readerLimits().maxManifestBytes(), where);
-        return Manifest.fromJson(id, json, where);
     }
 
     List<Manifest> all() {

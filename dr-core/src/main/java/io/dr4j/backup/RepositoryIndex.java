@@ -130,11 +130,16 @@ final class RepositoryIndex {
                 LocalCache.delete(cache, name); // damaged or foreign cache entry: read the store's copy
             }
         }
+        // opening is the store's check: a store with several copies reads around a damaged one
         int ceiling = ctx.options().readerLimits().maxIndexFileBytes();
-        byte[] sealed = Ceilings.read(ctx.store(), key, io.dr4j.backup.ReaderLimits.sealedBound(ceiling), "maxIndexFileBytes",
-                ctx.where(key));
-        List<IndexFile.PackEntry> packs = open(ctx, key, id, sealed);
-        LocalCache.write(cache, name, sealed);
+        byte[][] accepted = new byte[1][];
+        List<IndexFile.PackEntry> packs = Ceilings.read(ctx.store(), key, ReaderLimits.sealedBound(ceiling),
+                "maxIndexFileBytes", ctx.where(key), sealed -> {
+                    List<IndexFile.PackEntry> opened = open(ctx, key, id, sealed);
+                    accepted[0] = sealed;
+                    return opened;
+                });
+        LocalCache.write(cache, name, accepted[0]);
         return packs;
     }
 

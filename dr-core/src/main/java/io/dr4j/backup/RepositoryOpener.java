@@ -54,16 +54,15 @@ final class RepositoryOpener {
     static Opened open(BlobStore store, KeyProvider key, RepositoryOptions options) {
         Objects.requireNonNull(store, "store");
         Objects.requireNonNull(key, "key");
-        byte[] json;
+        RepositoryConfig config;
         try {
-            json = Ceilings.read(RetryingBlobStore.builder(store).maxAttempts(options.storeAttempts()).build(), KeyRing.CONFIG,
-                    options.readerLimits().maxConfigBytes(), "maxConfigBytes", store.name() + ": config");
+            config = KeyRing.read(RetryingBlobStore.builder(store).maxAttempts(options.storeAttempts()).build(),
+                    options.readerLimits(), null);
         } catch (NoSuchFileException e) {
             throw new UnsupportedFormatException(store.name() + " holds no dr4j repository (no config object); create one with init", e);
         } catch (IOException e) {
             throw new Dr4jException("cannot read the repository config from " + store.name() + ": " + e.getMessage(), e);
         }
-        RepositoryConfig config = RepositoryConfig.fromJson(json, store.name() + ": config", options.readerLimits());
         Optional<KeyRing.Unlocked> unlocked = KeyRing.unlock(config, key);
         if (unlocked.isPresent()) {
             return new Opened(config, unlocked.get());

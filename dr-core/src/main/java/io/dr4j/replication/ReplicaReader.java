@@ -10,6 +10,7 @@ import io.dr4j.storage.BlobInfo;
 import io.dr4j.storage.BlobKey;
 import io.dr4j.storage.BlobStoreException;
 import io.dr4j.storage.PermanentBlobStoreException;
+import io.dr4j.storage.RejectedBlobException;
 import io.dr4j.storage.TransientBlobStoreException;
 import io.dr4j.storage.transfer.VerifyingInputStream;
 import java.io.ByteArrayInputStream;
@@ -45,12 +46,16 @@ import java.util.stream.Stream;
 /**
  * The reads of a {@link ReplicatedBlobStore}: members are tried best first
  * ({@link Replicas#readOrder}), skipping those that owe the key, with optional hedging, size and
- * cross-replica checks, and the caller's own authenticity check ({@link #readVerified}); members
- * found missing or damaged are read-repaired in the background. Absence is believed once a read
- * quorum ({@code N - W + 1}) agrees. Listing corrects the preferred member's view with the owed
- * writes. Thread-safe.
+ * cross-replica checks, and the caller's own authenticity check ({@link #readVerified} for a
+ * range, {@link #getBytesVerified} for a whole object under the caller's size ceiling); members
+ * found missing, damaged or oversized are read-repaired in the background. Absence is believed
+ * once a read quorum ({@code N - W + 1}) agrees. Listing corrects the preferred member's view
+ * with the owed writes. Thread-safe.
  */
 final class ReplicaReader {
+
+    /** No ceiling: {@link #readBytes} reads a member's copy with its own {@code getBytes}. */
+    private static final long UNBOUNDED = Long.MAX_VALUE;
 
     private final Replicas r;
     private final Repairer repairer;
@@ -74,21 +79,28 @@ final class ReplicaReader {
 
     byte[] getBytes(BlobKey key) throws IOException {
         r.checkKey(key);
-        return readBytes(key, null);
+        return readBytes(key, null, UNBOUNDED);
     }
 
     /**
-     * Reads the object from members in read order until one returns bytes that {@code valid}
-     * accepts; members that returned rejected bytes, or "not found", are read-repaired from the
-     * member that passed. Meant for callers that can authenticate what they read (the backup
-     * engine checks every chunk's AES-GCM tag).
+     * Reads the object from members in read order until one returns at most {@code maxBytes}
+     * bytes that {@code valid} accepts; members that returned rejected or oversized bytes, or
+     * "not found", are read-repaired from the member that passed. A member's copy is refused
+     * from the size it reports, and read no further than {@code maxBytes + 1} bytes whatever it
+     * reports. Meant for callers that can authenticate what they read (the backup engine opens
+     * sealed manifests and index files).
      *
      * @throws NoSuchFileException if the object is absent (by the read quorum)
-     * @throws PermanentBlobStoreException naming the members if none returned acceptable bytes
+     * @throws RejectedBlobException naming the members and why, if every member that answered was rejected
+     * @throws PermanentBlobStoreException or {@link TransientBlobStoreException} naming the members if none could serve the read
      */
-    byte[] getBytesVerified(BlobKey key, Predicate<byte[]> valid) throws IOException {
+    byte[] getBytesVerified(BlobKey key, long maxBytes, Predicate<byte[]> valid) throws IOException {
         r.checkKey(key);
-        return readBytes(key, Objects.requireNonNull(valid, "valid"));
+        Objects.requireNonNull(valid, "valid");
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("negative maxBytes " + maxBytes + " for " + key);
+        }
+        return readBytes(key, valid, Math.min(maxBytes, Integer.MAX_VALUE - 16));
     }
 
     /** Reads the range from members in read order, falling back to the next one on a failure. */
@@ -153,7 +165,7 @@ final class ReplicaReader {
         throw attempts.failure(name, true);
     }
 
-    private byte[] readBytes(BlobKey key, Predicate<byte[]> valid) throws IOException {
+    private byte[] readBytes(BlobKey key, Predicate<byte[]> valid, long max) throws IOException {
         List<Member> order = r.readOrder(key);
         ReadAttempts attempts = new ReadAttempts(key);
         List<Member> remaining = new ArrayList<>(order);
@@ -162,12 +174,12 @@ final class ReplicaReader {
             Member second = options.hedgeDelay() != null && remaining.size() > 1 ? remaining.get(1) : null;
             Map.Entry<Member, byte[]> got;
             if (second != null) {
-                got = hedged(key, first, second, attempts);
+                got = hedged(key, first, second, attempts, max);
                 if ((got != null && got.getKey() == second) || attempts.tried(second)) {
                     remaining.remove(second); // a hedge that was cancelled unfinished may still be asked later
                 }
             } else {
-                got = sizeVerifiedRead(key, first, attempts) ? Map.entry(first, attempts.lastBytes) : null;
+                got = sizeVerifiedRead(key, first, attempts, max) ? Map.entry(first, attempts.lastBytes) : null;
             }
             remaining.remove(first);
             if (got == null) {
@@ -200,9 +212,9 @@ final class ReplicaReader {
     }
 
     /** Reads from {@code m}; returns whether it produced size-consistent bytes (in {@code attempts.lastBytes}). */
-    private boolean sizeVerifiedRead(BlobKey key, Member m, ReadAttempts attempts) {
+    private boolean sizeVerifiedRead(BlobKey key, Member m, ReadAttempts attempts, long max) {
         try {
-            attempts.lastBytes = readChecked(key, m);
+            attempts.lastBytes = readChecked(key, m, max);
             return true;
         } catch (IOException e) {
             attempts.record(m, e);
@@ -210,33 +222,57 @@ final class ReplicaReader {
         }
     }
 
-    private byte[] readChecked(BlobKey key, Member m) throws IOException {
+    /**
+     * Reads {@code m}'s copy whole, refusing one above {@code max} bytes ({@link #UNBOUNDED}: no
+     * ceiling) from its reported size, or once {@code max + 1} bytes came back, as {@link TooLarge}.
+     */
+    private byte[] readChecked(BlobKey key, Member m, long max) throws IOException {
         BlobInfo info = m.callOrProbe(() -> m.store().stat(key));
-        byte[] bytes = m.callOrProbe(() -> m.store().getBytes(key));
+        if (info.size() > max) {
+            throw new TooLarge(m.name() + " holds " + info.size() + " bytes, more than the " + max + " the reader accepts");
+        }
+        // a copy over the ceiling is the object's fault, not the member's: no failure for its breaker
+        byte[] bytes = m.callOrProbe(() -> max == UNBOUNDED ? m.store().getBytes(key) : withinCeiling(m, key, max));
+        if (bytes == null) {
+            throw new TooLarge(m.name() + " returned more than the " + max + " bytes the reader accepts (it reports "
+                    + info.size() + ")");
+        }
         if (bytes.length != info.size()) {
             throw new SizeMismatch(m.name() + " returned " + bytes.length + " bytes for " + key + " whose size it reports as " + info.size());
         }
         return bytes;
     }
 
-    private Map.Entry<Member, byte[]> hedged(BlobKey key, Member first, Member second, ReadAttempts attempts) {
+    /** {@code m}'s copy if it holds at most {@code max} bytes, else null. */
+    private static byte[] withinCeiling(Member m, BlobKey key, long max) throws IOException {
+        try {
+            return m.store().getBytesVerified(key, max, any -> true);
+        } catch (RejectedBlobException e) {
+            if (e.tooLarge()) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    private Map.Entry<Member, byte[]> hedged(BlobKey key, Member first, Member second, ReadAttempts attempts, long max) {
         ExecutorCompletionService<Map.Entry<Member, byte[]>> race = new ExecutorCompletionService<>(executor);
         List<Future<Map.Entry<Member, byte[]>>> started = new ArrayList<>();
         Map<Future<Map.Entry<Member, byte[]>>, Member> whose = new HashMap<>();
         try {
             Future<Map.Entry<Member, byte[]>> f1;
             try {
-                f1 = race.submit(() -> Map.entry(first, readChecked(key, first)));
+                f1 = race.submit(() -> Map.entry(first, readChecked(key, first, max)));
             } catch (RejectedExecutionException busy) {
                 // every thread of the bounded executor is busy: read without a hedge, on this thread
-                return sizeVerifiedRead(key, first, attempts) ? Map.entry(first, attempts.lastBytes) : null;
+                return sizeVerifiedRead(key, first, attempts, max) ? Map.entry(first, attempts.lastBytes) : null;
             }
             started.add(f1);
             whose.put(f1, first);
             Future<Map.Entry<Member, byte[]>> done = race.poll(options.hedgeDelay().toNanos(), TimeUnit.NANOSECONDS);
             if (done == null) {
                 try {
-                    Future<Map.Entry<Member, byte[]>> f2 = race.submit(() -> Map.entry(second, readChecked(key, second)));
+                    Future<Map.Entry<Member, byte[]>> f2 = race.submit(() -> Map.entry(second, readChecked(key, second, max)));
                     started.add(f2);
                     whose.put(f2, second);
                 } catch (RejectedExecutionException busy) {
@@ -259,7 +295,7 @@ final class ReplicaReader {
             }
             if (started.size() == 1) {
                 // the first failed fast, before the hedge delay: ask the second now
-                return sizeVerifiedRead(key, second, attempts) ? Map.entry(second, attempts.lastBytes) : null;
+                return sizeVerifiedRead(key, second, attempts, max) ? Map.entry(second, attempts.lastBytes) : null;
             }
             return null;
         } catch (InterruptedException e) {
@@ -286,7 +322,7 @@ final class ReplicaReader {
             }
             byte[] b;
             try {
-                b = readChecked(key, other);
+                b = readChecked(key, other, UNBOUNDED);
             } catch (IOException e) {
                 attempts.record(other, e);
                 continue;
@@ -327,7 +363,7 @@ final class ReplicaReader {
         r.checkKey(key);
         Located located = locate(key);
         if (located.info.size() <= options.streamBufferInMemory()) {
-            return new ByteArrayInputStream(readBytes(key, null));
+            return new ByteArrayInputStream(readBytes(key, null, UNBOUNDED));
         }
         return openStream(key, located, 0, Long.MAX_VALUE);
     }
@@ -495,10 +531,19 @@ final class ReplicaReader {
     }
 
     /** Bytes whose length differs from the size the member reports. */
-    private static final class SizeMismatch extends IOException {
+    private static class SizeMismatch extends IOException {
         private static final long serialVersionUID = 1L;
 
         SizeMismatch(String message) {
+            super(message);
+        }
+    }
+
+    /** A copy larger than the reader's ceiling: a bad copy, as a size mismatch is. */
+    private static final class TooLarge extends SizeMismatch {
+        private static final long serialVersionUID = 1L;
+
+        TooLarge(String message) {
             super(message);
         }
     }
@@ -508,6 +553,8 @@ final class ReplicaReader {
         final BlobKey key;
         final List<Member> absent = new ArrayList<>();
         final Map<Member, String> bad = new LinkedHashMap<>();
+        /** The members of {@link #bad} whose copy was over the reader's ceiling. */
+        final Set<Member> tooLarge = new HashSet<>();
         final Map<Member, IOException> errors = new LinkedHashMap<>();
         byte[] lastBytes;
         Member lastGood;
@@ -521,6 +568,9 @@ final class ReplicaReader {
                 absent.add(m);
             } else if (e instanceof SizeMismatch) {
                 bad.put(m, e.getMessage());
+                if (e instanceof TooLarge) {
+                    tooLarge.add(m);
+                }
             } else {
                 errors.put(m, e);
             }
@@ -551,6 +601,10 @@ final class ReplicaReader {
             }
             for (Member m : absent) {
                 sb.append(m.name()).append(": not found; ");
+            }
+            if (verified && errors.isEmpty() && !bad.isEmpty()) {
+                // the object is there, and every copy read was refused: by the caller's check or the ceiling
+                return new RejectedBlobException(store, key, sb.toString(), tooLarge.containsAll(bad.keySet()));
             }
             Throwable cause = errors.isEmpty() ? null : errors.values().iterator().next();
             BlobStoreException ex = anyTransient

@@ -48,8 +48,9 @@ import java.util.stream.Stream;
  * priority, then by latency; members owing the key are skipped; fall back to the next member on
  * an error, on "not found" until a read quorum ({@code N - W + 1}) agrees, and on a failed check
  * (sizes, a second replica's CRC-32C with {@link ReadVerification#REPLICAS}, or the caller's own
- * check through {@link #readVerified} and {@link #getBytesVerified}); optional hedging. Members
- * found missing or damaged are read-repaired.
+ * check through the SPI's {@link #readVerified} for a range and
+ * {@link #getBytesVerified(BlobKey, long, Predicate)} for a whole object under a size ceiling);
+ * optional hedging. Members found missing, damaged or over the ceiling are read-repaired.
  *
  * <p><b>Repair, consistency, lag</b> ({@link Repairer}, {@link ConsistencyChecker},
  * {@link ReplicationMetrics}): {@link #repair()} pays back the log, then compares listings and
@@ -458,17 +459,27 @@ public final class ReplicatedBlobStore implements BlobStore {
         return reader.getBytes(key);
     }
 
+    /** {@link #getBytesVerified(BlobKey, long, Predicate)} with no ceiling but the largest array. */
+    public byte[] getBytesVerified(BlobKey key, Predicate<byte[]> valid) throws IOException {
+        return reader.getBytesVerified(key, Long.MAX_VALUE, valid);
+    }
+
     /**
-     * Reads the object from members in read order until one returns bytes that {@code valid}
-     * accepts; members that returned rejected bytes, or "not found", are read-repaired from the
-     * member that passed. Meant for callers that can authenticate what they read (the backup
-     * engine checks every chunk's AES-GCM tag).
+     * Reads the object from members in read order until one returns at most {@code maxBytes}
+     * bytes that {@code authentic} accepts; members that returned rejected or oversized bytes, or
+     * "not found", are then read-repaired (the object copied from the member that passed) in the
+     * background. A copy is refused from the size its member reports and never read past
+     * {@code maxBytes + 1} bytes. Meant for callers that can authenticate what they read (the
+     * backup engine opens its sealed manifests and index files this way).
      *
      * @throws NoSuchFileException if the object is absent (by the read quorum)
-     * @throws io.dr4j.storage.PermanentBlobStoreException naming the members if none returned acceptable bytes
+     * @throws io.dr4j.storage.RejectedBlobException naming the members and why, if every member
+     *     that answered returned a copy that was rejected or too large
+     * @throws io.dr4j.storage.BlobStoreException naming the members if none could serve the read
      */
-    public byte[] getBytesVerified(BlobKey key, Predicate<byte[]> valid) throws IOException {
-        return reader.getBytesVerified(key, valid);
+    @Override
+    public byte[] getBytesVerified(BlobKey key, long maxBytes, Predicate<byte[]> authentic) throws IOException {
+        return reader.getBytesVerified(key, maxBytes, authentic);
     }
 
     /** Reads the range from members in read order, falling back to the next one on a failure. */
@@ -483,7 +494,7 @@ public final class ReplicatedBlobStore implements BlobStore {
      * whole object copied from the member that passed) in the background.
      *
      * @throws NoSuchFileException if the object is absent (by the read quorum)
-     * @throws io.dr4j.storage.PermanentBlobStoreException naming the members if none returned acceptable bytes
+     * @throws io.dr4j.storage.RejectedBlobException naming the members if every member that answered returned rejected bytes
      */
     @Override
     public void readVerified(BlobKey key, long offset, ByteBuffer dst, Predicate<ByteBuffer> authentic) throws IOException {

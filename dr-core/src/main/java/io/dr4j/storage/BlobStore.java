@@ -33,8 +33,15 @@ import java.util.stream.Stream;
  *       {@link RetryingBlobStore} adds retries in one place.</li>
  *   <li><b>Listing</b> is lazy and paged, in no particular order, and weakly consistent: objects
  *       put or deleted during the listing may or may not appear.</li>
+ *   <li><b>Verified reads.</b> {@link #readVerified} (a range) and {@link #getBytesVerified} (a
+ *       whole object, bounded by the caller's ceiling) take the caller's authenticity check and
+ *       return only bytes it accepted. A store with one copy reads once; a store with several
+ *       ({@code ReplicatedBlobStore}) reads around a copy the check rejects and repairs it. "Not
+ *       found" stays {@link NoSuchFileException}; "found, but no copy passed" is a
+ *       {@link RejectedBlobException} naming the key and why each copy was refused.</li>
  *   <li>Implementations are <b>thread-safe</b>; {@link #close()} releases what the store owns
- *       (never a client the application passed in).</li>
+ *       (never a client the application passed in). A verified read calls the caller's check on
+ *       the calling thread, once per copy it reads, never concurrently within one call.</li>
  * </ul>
  * Invalid keys are rejected by {@link BlobKey#of} with an {@link IllegalArgumentException}.
  */
@@ -160,7 +167,7 @@ public interface BlobStore extends Closeable {
      * tries the next replica when a copy is rejected and repairs the bad copy. A store with one
      * copy reads once. Callers see only this SPI, never which kind of store they have.
      *
-     * @throws PermanentBlobStoreException if no copy passes {@code authentic}; {@code dst} then holds the last copy read
+     * @throws RejectedBlobException if no copy passes {@code authentic}; {@code dst} then holds the last copy read
      * @throws NoSuchFileException if there is no object under {@code key}
      * @throws EOFException if the object ends before the range does
      */
@@ -170,8 +177,55 @@ public interface BlobStore extends Closeable {
         ByteBuffer view = dst.asReadOnlyBuffer();
         view.position(start).limit(dst.position());
         if (!authentic.test(view)) {
-            throw new PermanentBlobStoreException(name(), key, "bytes [" + offset + ", " + (offset + dst.position() - start)
-                    + ") of " + key + " failed the caller's verification (a damaged or tampered copy)", null);
+            throw new RejectedBlobException(name(), key, "bytes [" + offset + ", " + (offset + dst.position() - start)
+                    + ") failed the caller's verification (a damaged or tampered copy)", false);
+        }
+    }
+
+    /**
+     * Reads the whole object, if it holds at most {@code maxBytes} bytes, and returns it once
+     * {@code authentic}, the caller's own check, accepts it (the backup engine opens a sealed
+     * manifest or index file, or parses the config). The whole-object twin of
+     * {@link #readVerified}: a store holding several copies tries the next one when a copy is
+     * rejected or larger than {@code maxBytes}, and repairs the copy it passed over; a store with
+     * one copy reads once. At most {@code maxBytes + 1} bytes of any copy are read, whatever size
+     * the store reports, so a hostile object costs bounded memory.
+     *
+     * <p>The check must accept every good version of the object: a store repairs the copies that
+     * fail it from the one that passes, so for an object that is rewritten (the config), a check
+     * that an older version passes and the current one fails (a removed key slot) would roll the
+     * current copy back. For an immutable object (sealed under one key) authenticity is such a check.
+     *
+     * @param maxBytes the most bytes the caller accepts; above {@code Integer.MAX_VALUE - 16} (the
+     *     largest array) it reads as that
+     * @throws NoSuchFileException if there is no object under {@code key}
+     * @throws RejectedBlobException if no copy passes: {@link RejectedBlobException#tooLarge()}
+     *     when every copy holds more than {@code maxBytes}, else the check rejected them
+     * @throws IllegalArgumentException if {@code maxBytes} is negative
+     */
+    default byte[] getBytesVerified(BlobKey key, long maxBytes, Predicate<byte[]> authentic) throws IOException {
+        java.util.Objects.requireNonNull(authentic, "authentic");
+        byte[] bytes = readAtMost(this, key, maxBytes);
+        if (!authentic.test(bytes)) {
+            throw new RejectedBlobException(name(), key, "its " + bytes.length
+                    + " bytes failed the caller's verification (a damaged or tampered copy)", false);
+        }
+        return bytes;
+    }
+
+    /** Reads the object with {@link #get(BlobKey)}, at most {@code maxBytes + 1} bytes of it: a longer one is too large. */
+    private static byte[] readAtMost(BlobStore store, BlobKey key, long maxBytes) throws IOException {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("negative maxBytes " + maxBytes + " for " + key);
+        }
+        int cap = (int) Math.min(Integer.MAX_VALUE - 16, maxBytes);
+        try (InputStream in = store.get(key)) {
+            byte[] bytes = in.readNBytes(cap);
+            if (in.read() >= 0) {
+                throw new RejectedBlobException(store.name(), key, "holds more than the " + cap
+                        + " bytes the reader accepts (not read further)", true);
+            }
+            return bytes;
         }
     }
 

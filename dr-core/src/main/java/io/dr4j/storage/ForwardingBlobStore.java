@@ -20,14 +20,14 @@ import java.util.stream.Stream;
  * inherits {@link #cleanupIncompleteUploads}'s "do nothing", so a prune through it never aborts
  * the S3 multipart uploads below it; it inherits {@link #read(BlobKey, long, ByteBuffer)}'s
  * stream copy instead of the backend's read into the caller's buffer, and
- * {@link #readVerified}'s single read instead of a replicated store's read around a damaged
- * copy. Here each of them reaches the delegate.
+ * {@link #readVerified}'s and {@link #getBytesVerified}'s single read instead of a replicated
+ * store's read around a damaged copy. Here each of them reaches the delegate.
  *
  * <p>The other side of that: a decorator that changes how bytes move (pacing, counting,
  * recording) must override each method that moves them: the four {@code put}s and
  * {@link #putIfAbsent}, both {@code get}s, {@link #getBytes}, {@link #read(BlobKey, long,
- * ByteBuffer) read} and {@link #readVerified}. {@code ForwardingBlobStoreTest} checks both halves
- * for dr4j's own decorators.
+ * ByteBuffer) read}, {@link #readVerified} and {@link #getBytesVerified}.
+ * {@code ForwardingBlobStoreTest} checks both halves for dr4j's own decorators.
  *
  * <p>Thread-safe if the delegate is and the subclass's own state is. {@link #close()} closes the
  * delegate.
@@ -109,6 +109,11 @@ public abstract class ForwardingBlobStore implements BlobStore {
     @Override
     public void readVerified(BlobKey key, long offset, ByteBuffer dst, Predicate<ByteBuffer> authentic) throws IOException {
         delegate.readVerified(key, offset, dst, authentic);
+    }
+
+    @Override
+    public byte[] getBytesVerified(BlobKey key, long maxBytes, Predicate<byte[]> authentic) throws IOException {
+        return delegate.getBytesVerified(key, maxBytes, authentic);
     }
 
     @Override

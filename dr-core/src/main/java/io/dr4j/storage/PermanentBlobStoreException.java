@@ -1,7 +1,10 @@
 package io.dr4j.storage;
 
-/** A store failure that retrying will not fix (access denied, missing bucket, bad configuration). */
-public final class PermanentBlobStoreException extends BlobStoreException {
+/**
+ * A store failure that retrying will not fix (access denied, missing bucket, bad configuration),
+ * or, as {@link RejectedBlobException}, an object no copy of which a reader accepts.
+ */
+public sealed class PermanentBlobStoreException extends BlobStoreException permits RejectedBlobException {
 
     /**
      * @param store the store's name

@@ -143,6 +143,13 @@ public final class RateLimitedBlobStore extends ForwardingBlobStore {
     }
 
     @Override
+    public byte[] getBytesVerified(BlobKey key, long maxBytes, Predicate<byte[]> authentic) throws IOException {
+        byte[] bytes = delegate().getBytesVerified(key, maxBytes, authentic); // as getBytes: paid for after
+        take(download, bytes.length);
+        return bytes;
+    }
+
+    @Override
     public String toString() {
         return "rateLimited(" + delegate() + ")";
     }

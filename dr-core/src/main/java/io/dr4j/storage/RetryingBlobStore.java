@@ -172,6 +172,12 @@ public final class RetryingBlobStore extends ForwardingBlobStore {
         });
     }
 
+    /** Retries transient failures; an object whose copies are all rejected is permanent and is not read again here. */
+    @Override
+    public byte[] getBytesVerified(BlobKey key, long maxBytes, Predicate<byte[]> authentic) throws IOException {
+        return run(() -> delegate().getBytesVerified(key, maxBytes, authentic));
+    }
+
     @Override
     public BlobInfo stat(BlobKey key) throws IOException {
         return run(() -> delegate().stat(key));

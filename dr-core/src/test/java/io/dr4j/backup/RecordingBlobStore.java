@@ -57,6 +57,12 @@ final class RecordingBlobStore extends ForwardingBlobStore {
     }
 
     @Override
+    public byte[] getBytesVerified(BlobKey key, long maxBytes, Predicate<byte[]> authentic) throws IOException {
+        recordWhole(key);
+        return delegate().getBytesVerified(key, maxBytes, authentic);
+    }
+
+    @Override
     public InputStream get(BlobKey key, long offset, long length) throws IOException {
         recordRange(key, offset, length);
         return delegate().get(key, offset, length);

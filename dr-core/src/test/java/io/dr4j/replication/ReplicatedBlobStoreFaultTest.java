@@ -11,6 +11,7 @@ import io.dr4j.storage.FaultInjectingBlobStore;
 import io.dr4j.storage.FaultInjectingBlobStore.Corruption;
 import io.dr4j.storage.FaultInjectingBlobStore.Operation;
 import io.dr4j.storage.LocalBlobStore;
+import io.dr4j.storage.RejectedBlobException;
 import io.dr4j.storage.TransientBlobStoreException;
 import io.dr4j.testing.MutableClock;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -209,6 +210,26 @@ class ReplicatedBlobStoreFaultTest {
         assertThat(read).isEqualTo(data);
         assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
         assertThat(a.delegate().getBytes(key("chunks/00/11"))).isEqualTo(data);
+    }
+
+    @Test
+    void aCopyOverTheCeilingIsReadAroundAndRepairedAndAllOverIsTooLarge() throws Exception {
+        ReplicatedBlobStore store = open();
+        byte[] data = bytes(7, 4096);
+        store.put(key("snapshots/0011"), data);
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
+        a.delegate().put(key("snapshots/0011"), bytes(8, 1 << 20)); // a hostile (or wrong) copy on the preferred member
+
+        assertThat(store.getBytesVerified(key("snapshots/0011"), 4096, got -> Arrays.equals(got, data))).isEqualTo(data);
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
+        assertThat(a.delegate().getBytes(key("snapshots/0011"))).isEqualTo(data);
+
+        assertThatThrownBy(() -> store.getBytesVerified(key("snapshots/0011"), 4095, got -> true))
+                .isInstanceOfSatisfying(RejectedBlobException.class, e -> assertThat(e.tooLarge()).isTrue())
+                .hasMessageContaining("snapshots/0011").hasMessageContaining("4095");
+        assertThatThrownBy(() -> store.getBytesVerified(key("snapshots/0011"), 4096, got -> false))
+                .isInstanceOfSatisfying(RejectedBlobException.class, e -> assertThat(e.tooLarge()).isFalse())
+                .hasMessageContaining("failed the caller's verification");
     }
 
     @Test

@@ -315,8 +315,38 @@ public abstract class BlobStoreContract {
         assertThat(seen).hasSize(1);
         assertThat(seen.get(0)).isEqualTo(Arrays.copyOfRange(data, 4000, 5000));
         assertThatThrownBy(() -> store.readVerified(key("checked"), 0, ByteBuffer.allocate(10), view -> false))
-                .isInstanceOf(PermanentBlobStoreException.class)
+                .isInstanceOf(RejectedBlobException.class)
                 .hasMessageContaining("checked");
+    }
+
+    @Test
+    void getBytesVerifiedReturnsWhatTheCheckAcceptsAndTellsRejectedTooLargeAndMissingApart() throws IOException {
+        byte[] data = randomBytes(25, 3000);
+        store.put(key("whole/checked"), data);
+        List<byte[]> seen = new ArrayList<>();
+        byte[] got = store.getBytesVerified(key("whole/checked"), 3000, bytes -> seen.add(bytes.clone()));
+        assertThat(got).isEqualTo(data);
+        assertThat(seen).hasSize(1);
+        assertThat(seen.get(0)).isEqualTo(data);
+        assertThat(store.getBytesVerified(key("whole/checked"), Long.MAX_VALUE, bytes -> true)).isEqualTo(data);
+        store.put(key("whole/empty"), new byte[0]);
+        assertThat(store.getBytesVerified(key("whole/empty"), 0, bytes -> bytes.length == 0)).isEmpty();
+
+        assertThatThrownBy(() -> store.getBytesVerified(key("whole/checked"), 3000, bytes -> false))
+                .isInstanceOfSatisfying(RejectedBlobException.class, e -> assertThat(e.tooLarge()).isFalse())
+                .hasMessageContaining("whole/checked").hasMessageContaining("verification");
+        AtomicBoolean checked = new AtomicBoolean();
+        assertThatThrownBy(() -> store.getBytesVerified(key("whole/checked"), 2999, bytes -> {
+            checked.set(true);
+            return true;
+        }))
+                .isInstanceOfSatisfying(RejectedBlobException.class, e -> assertThat(e.tooLarge()).isTrue())
+                .hasMessageContaining("whole/checked").hasMessageContaining("2999");
+        assertThat(checked).as("an object over the ceiling never reaches the check").isFalse();
+        assertThatThrownBy(() -> store.getBytesVerified(key("whole/absent"), 3000, bytes -> true))
+                .isInstanceOf(NoSuchFileException.class);
+        assertThatThrownBy(() -> store.getBytesVerified(key("whole/checked"), -1, bytes -> true))
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -81,6 +81,7 @@ class ForwardingBlobStoreTest {
                 case "get":
                     return new ByteArrayInputStream(new byte[SIZE]);
                 case "getBytes":
+                case "getBytesVerified":
                     return new byte[SIZE];
                 case "read":
                 case "readVerified": {
@@ -131,7 +132,7 @@ class ForwardingBlobStoreTest {
             } else if (t == ByteBuffer.class) {
                 args[i] = ByteBuffer.allocate(SIZE);
             } else if (t == Predicate.class) {
-                args[i] = (Predicate<ByteBuffer>) b -> true;
+                args[i] = (Predicate<Object>) b -> true; // for ranges (ByteBuffer) and whole objects (byte[])
             } else if (t == String.class) {
                 args[i] = "";
             } else if (t == Duration.class) {
@@ -189,7 +190,8 @@ class ForwardingBlobStoreTest {
 
     @Test
     void theRateLimiterPacesEveryMethodThatMovesBytesAndNoOther() throws Exception {
-        Set<String> movesBytes = Set.of("put", "putIfAbsent", "get", "getBytes", "read", "readVerified");
+        Set<String> movesBytes = Set.of("put", "putIfAbsent", "get", "getBytes", "getBytesVerified", "read",
+                "readVerified");
         for (Method m : storeMethods()) {
             AtomicLong now = new AtomicLong(1_000 * SECOND);
             AtomicLong slept = new AtomicLong();
