@@ -336,11 +336,19 @@ public abstract class PackFaultContract {
 
     private <T> T underFaults(Callable<T> read) throws Exception {
         Runnable disarm = armTransientFaults(store);
+        T result;
         try {
-            return read.call();
-        } finally {
-            disarm.run();
+            result = read.call();
+        } catch (Exception | AssertionError e) {
+            try {
+                disarm.run();
+            } catch (AssertionError d) {
+                e.addSuppressed(d); // the read's own failure says more
+            }
+            throw e;
         }
+        disarm.run();
+        return result;
     }
 
     private void assertRestoresCorrectly(SnapshotId id, Path expected) throws Exception {
