@@ -114,6 +114,7 @@ class IndexCacheTest {
             repo.restore(again.id(), tmp.resolve("again"), RestoreOptions.defaults());
             assertThat(TestRepos.sameTree(source, tmp.resolve("again"))).isTrue();
         }
+        assertThat(entry).as("the cache entry rebuilt").isRegularFile();
         assertThat(Files.readAllBytes(entry)).as("the cache entry rebuilt").isEqualTo(store.getBytes(victim));
         for (BlobKey key : storeKeys("index")) {
             assertThat(Files.readAllBytes(cached(repoId, "index", key))).isEqualTo(store.getBytes(key));
