@@ -148,17 +148,17 @@ class RestoreByPackTest {
 
     @Test
     void rangedReadsInFlightStayWithinTheBudget() throws IOException {
-        // three range buffers' worth: RestoreOptions' javadoc gives min(8, max(2, inFlightBytes / pack buffer)) buffers
+        // three range buffers' worth: RepositoryOptions' javadoc gives min(8, max(2, inFlightBytes / pack buffer)) buffers
         long budget = 3L * packBufferSize;
         RecordingBlobStore recording = new RecordingBlobStore(store);
         try (Repository repo = open(recording, 8, budget)) {
             recording.clear();
-            // each read waits for a fourth to join it (or 200 ms): a restore that let four out would be caught
-            recording.holdPositionalReads(4, Duration.ofMillis(200));
+            // each read waits for a fourth to join it (or 300 ms): a restore that let four out would be caught
+            recording.holdPositionalReads(4, Duration.ofMillis(300));
             repo.restore(snapshot.id(), tmp.resolve("bounded"), RestoreOptions.defaults());
         }
         assertThat(packReads(recording).size()).isGreaterThan(3);
-        assertThat(recording.peakOutstanding()).as("ranged reads at once").isEqualTo(3);
+        assertThat(recording.peakOutstanding()).as("ranged reads at once").isLessThanOrEqualTo(3).isGreaterThan(1);
         assertThat(recording.peakOutstandingBytes()).as("bytes of ranged reads at once").isLessThanOrEqualTo(budget);
         assertThat(TestRepos.sameTree(restored, tmp.resolve("bounded"))).isTrue();
     }
