@@ -14,12 +14,17 @@ import java.util.Map;
  * uniformly distributed).
  *
  * <p><b>Resident cost:</b> 49 bytes per chunk in the pages (32 id, 4 pack, 4 offset, 4 length,
- * 4 plain length, 1 flags) plus 4 to 8 bytes of table (load factor kept between 0.25 and 0.5),
- * plus about 100 bytes per pack (its id and map entry): at most 57 bytes per chunk and 100 per
- * pack, with a briefly doubled table while it grows. Measured by {@code io.dr4j.backup.IndexMemory}
- * for one million chunks in 15,626 packs (about 256 GiB of checkpoints at the default sizes):
- * 59.3 MB of arrays and 65.9 MB of heap after GC, 66 bytes per chunk in all. Public only for that
- * benchmark; not an API.
+ * 4 plain length, 1 flags), plus 8 to 16 bytes of table (one 4-byte slot per entry at a load
+ * factor kept between 0.25 and 0.5), plus 96 bytes per pack (its id and its hex key): at most
+ * 65 bytes per chunk and 96 per pack in arrays, which is what {@link #residentBytes()} counts,
+ * plus one partly filled page (under 0.4 MB) and the table's first 4 KiB. While the table
+ * doubles, the old one (8 bytes per chunk) is held beside the new one. The heap holds more than
+ * the arrays: object headers and the pack-number map, about 6.5 bytes per chunk at 64 chunks per
+ * pack. Measured by {@code io.dr4j.backup.IndexMemory} for one million chunks in 15,626 packs
+ * (about 256 GiB of checkpoints at the default sizes, and a table near its fullest): 59.3 MB of
+ * arrays and 66 MB of heap after GC, 66 bytes per chunk in all; for 1.1 million chunks, just
+ * after the table doubled (its emptiest): 66.0 bytes per chunk of arrays and 72.5 of heap.
+ * Public only for that benchmark; not an API.
  *
  * <p>The first location added for an id wins; later ones (the same chunk stored by two
  * concurrent backups) are ignored, since either copy serves. Pack number {@link #PENDING} marks
@@ -49,7 +54,10 @@ final class ChunkIndex {
     public ChunkIndex() {
     }
 
-    /** The bytes held by the index's arrays (pages, table, pack ids), excluding object headers: what the javadoc's bound counts. */
+    /**
+     * The bytes held by the index's arrays (pages, table, 32-byte pack ids and their 64-character
+     * keys), excluding object headers and the pack map's nodes: what the class javadoc's bound counts.
+     */
     public synchronized long residentBytes() {
         long pages = (long) ids.size() * PAGE * (ChunkId.LENGTH + 4 * 4 + 1);
         return pages + 4L * table.length + (long) packIds.size() * (PackFormat.ID_LENGTH + 64);
