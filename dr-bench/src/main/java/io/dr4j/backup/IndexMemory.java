@@ -8,7 +8,7 @@ import java.util.SplittableRandom;
  * The resident cost of the loaded repository index per chunk: fills a {@link ChunkIndex} with
  * {@code N} random chunk ids (1 million by default, about 256 GiB of checkpoints at the default
  * chunk size, in 16 MiB packs) and reports the bytes its arrays hold and the heap growth measured
- * after a full GC, per chunk. The javadoc of {@code ChunkIndex} promises at most 57 bytes per chunk.
+ * after a full GC, per chunk. The javadoc of {@code ChunkIndex} bounds its arrays at 65 bytes per chunk plus 96 per pack.
  *
  * <pre>
  * java -cp dr-bench/target/benchmarks.jar io.dr4j.backup.IndexMemory [chunks]
