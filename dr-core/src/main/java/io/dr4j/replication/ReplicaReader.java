@@ -178,10 +178,13 @@ final class ReplicaReader {
                 if ((got != null && got.getKey() == second) || attempts.tried(second)) {
                     remaining.remove(second); // a hedge that was cancelled unfinished may still be asked later
                 }
+                if (got == null || got.getKey() == first || attempts.tried(first)) {
+                    remaining.remove(first); // a first read cancelled unfinished (the hedge answered) is asked again
+                }
             } else {
                 got = sizeVerifiedRead(key, first, attempts, max) ? Map.entry(first, attempts.lastBytes) : null;
+                remaining.remove(first);
             }
-            remaining.remove(first);
             if (got == null) {
                 if (attempts.absenceConfirmed(order)) {
                     throw attempts.notFound();

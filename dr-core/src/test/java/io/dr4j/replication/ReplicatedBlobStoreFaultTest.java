@@ -475,6 +475,21 @@ class ReplicatedBlobStoreFaultTest {
     }
 
     @Test
+    void hedgedVerifiedReadAsksASlowPreferredMemberAgainWhenTheHedgesAreBad() throws Exception {
+        ReplicatedBlobStore store = open(o -> o.hedgeReadsAfter(Duration.ofMillis(20)));
+        byte[] data = bytes(28, 300);
+        store.put(key("slow"), data);
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
+        b.delegate().put(key("slow"), bytes(29, 300));
+        c.delegate().put(key("slow"), bytes(30, 300));
+        // a holds the only good copy but answers late: each hedge answers first with bad bytes and
+        // cancels a's read; a must still be asked to the end
+        a.latency(Duration.ofMillis(300), Operation.GET, Operation.STAT);
+
+        assertThat(store.getBytesVerified(key("slow"), got -> Arrays.equals(got, data))).isEqualTo(data);
+    }
+
+    @Test
     void interruptedWriteIsNotReportedWrittenAndStillConverges() throws Exception {
         ReplicatedBlobStore store = open(o -> o.writeTimeout(Duration.ofMinutes(1)));
         b.hang(Operation.PUT);

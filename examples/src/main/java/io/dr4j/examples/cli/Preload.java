@@ -6,7 +6,7 @@ import javax.crypto.Cipher;
  * Loads, on a daemon thread, what every repository command needs after the password is known,
  * while the main thread parses the command line and runs the key derivation (Argon2id, one core
  * for ~0.6 s on the project's VM): Conscrypt's native library and its AES-GCM cipher, the JCE
- * policy, zstd's native library, BouncyCastle's Argon2 and SLF4J. On 2 vCPUs the second core is
+ * policy, zstd's native library and BouncyCastle's Argon2. On 2 vCPUs the second core is
  * otherwise idle until the data phase starts.
  *
  * <p>Only loading that cannot change an outcome is done here: a library that fails to load is
@@ -36,7 +36,8 @@ final class Preload {
         quietly(com.github.luben.zstd.util.Native::load);
         quietly(() -> Class.forName("org.bouncycastle.crypto.generators.Argon2BytesGenerator", true,
                 Preload.class.getClassLoader()));
-        quietly(org.slf4j.LoggerFactory::getILoggerFactory);
+        // not SLF4J: initialising it here while the main thread gets loggers makes SLF4J print a
+        // "logging calls intercepted during initialization" notice, which would change the output
     }
 
     private interface Step {

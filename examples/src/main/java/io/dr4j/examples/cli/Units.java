@@ -101,6 +101,10 @@ final class Units {
                         + "number of KiB, MiB, GiB or bytes");
             }
             String number = m.group(1) + (m.group(2) == null ? "" : m.group(2));
+            if (m.group(2) != null) { // suggest only spellings that are accepted: a fraction never is
+                throw new IllegalArgumentException(range + ": '" + text + "' is not a whole number; write a whole number of "
+                        + iec + ", KiB or bytes, e.g. 4608KiB rather than 4.5MiB");
+            }
             if (unit.equalsIgnoreCase(iec)) {
                 throw new IllegalArgumentException(range + ": write the unit of '" + text + "' as " + iec + ": " + number + iec);
             }

@@ -104,6 +104,7 @@ class PackSizeCliTest {
         "32MB    | '32MB' is ambiguous",
         "32mib   | write the unit of '32mib' as MiB: 32MiB",
         "4.5MiB  | '4.5MiB' is not a whole number of MiB",
+        "4.5MB   | '4.5MB' is not a whole number; write a whole number of MiB, KiB or bytes",
         "big     | 'big' is not a size",
         "32 parsecs | unknown unit 'parsecs'",
         "99999999999999999999999MiB | was 99999999999999999999999MiB"})
