@@ -24,7 +24,9 @@ final class Ceilings {
      * {@link Dr4jException} for is rejected, so a store with several copies reads around a
      * damaged one and repairs it. If no copy passes, {@code open}'s own exception for the last
      * copy it rejected is thrown (the store's account of every copy added as suppressed), so a
-     * damaged object is reported as the caller would report it from a single copy.
+     * damaged object is reported as the caller would report it from a single copy; so it is when
+     * the copies {@code open} did not reject could not be read (a permanent store failure, added
+     * as suppressed).
      *
      * @throws ReaderLimitException if every copy holds more than {@code max} bytes (after reading at most {@code max + 1} of one)
      * @throws java.nio.file.NoSuchFileException if there is no object under {@code key}
@@ -53,6 +55,14 @@ final class Ceilings {
                     ? refused(what, "size", "more than " + cap + " bytes", cap + " bytes", ceiling) : rejected[0];
             refusal.addSuppressed(e);
             throw refusal;
+        } catch (IOException e) {
+            if (rejected[0] != null && !io.dr4j.storage.BlobStoreException.isTransient(e)
+                    && !(e instanceof java.io.InterruptedIOException) && !(e instanceof java.nio.file.NoSuchFileException)) {
+                // some copies failed the check, the others could not be read: the check's reason names the damage
+                rejected[0].addSuppressed(e);
+                throw rejected[0];
+            }
+            throw e;
         }
         @SuppressWarnings("unchecked")
         T result = (T) opened[0];

@@ -120,9 +120,10 @@ final class KeyRing {
 
     /**
      * Reads and parses {@code config}, within {@code limits}, through
-     * {@link BlobStore#getBytesVerified}: a copy that does not parse (or, given {@code opened}, has
-     * other settings than it) is rejected, so a store with several copies reads around a damaged
-     * one. The check is deliberately not "opens with this key": a store repairs the copies that
+     * {@link BlobStore#getBytesVerified}: a damaged copy (not a whole config of any dr4j version) is
+     * rejected, so a store with several copies reads around it and repairs it; a genuine copy this
+     * reader cannot use (a newer version, over {@code limits}, or, given {@code opened}, other
+     * settings than it) is accepted by the check and refused after it, so no copy is repaired from it. The check is deliberately not "opens with this key": a store repairs the copies that
      * fail the check from one that passes, and an older config still holding a removed (or
      * changed) key slot would pass it where the current one fails, rolling the removal back.
      *
@@ -132,14 +133,29 @@ final class KeyRing {
      */
     static RepositoryConfig read(BlobStore store, ReaderLimits limits, RepositoryConfig opened) throws IOException {
         String where = store.name() + ": config";
-        return Ceilings.read(store, CONFIG, limits.maxConfigBytes(), "maxConfigBytes", where, json -> {
-            RepositoryConfig config = RepositoryConfig.fromJson(json, where, limits);
+        // Only a damaged copy is rejected inside the check: a genuine config this reader cannot use
+        // (a newer version, over its limits, other settings) passes it and is refused afterwards, so
+        // a replicated store never repairs a newer config with an older copy this reader prefers.
+        Object outcome = Ceilings.read(store, CONFIG, limits.maxConfigBytes(), "maxConfigBytes", where, json -> {
+            RepositoryConfig config;
+            try {
+                config = RepositoryConfig.fromJson(json, where, limits);
+            } catch (UnsupportedFormatException | ReaderLimitException e) {
+                if (RepositoryConfig.isWrittenWhole(json)) {
+                    return e;
+                }
+                throw e;
+            }
             if (opened != null && !MessageDigest.isEqual(config.context(), opened.context())) {
-                throw new Dr4jException("the config in " + store.name() + " no longer has the settings this repository was"
+                return new Dr4jException("the config in " + store.name() + " no longer has the settings this repository was"
                         + " opened with; nothing was changed");
             }
             return config;
         });
+        if (outcome instanceof Dr4jException unusable) {
+            throw unusable;
+        }
+        return (RepositoryConfig) outcome;
     }
 
     /** {@link #read(BlobStore, ReaderLimits, RepositoryConfig)} of an open repository's config, failures unchecked. */

@@ -200,6 +200,21 @@ final class RepositoryConfig {
     }
 
     /**
+     * Whether {@code json} is a config as written whole by some dr4j version: valid JSON naming
+     * the dr4j format and an integer version, whatever that version and its settings. A copy that
+     * fails this is damaged; one that passes but that {@link #fromJson} refuses (a newer version, a
+     * heavier KDF than the reader's limits) is genuine but unusable by this reader.
+     */
+    static boolean isWrittenWhole(byte[] json) {
+        try {
+            JsonNode root = JSON.readTree(json);
+            return root != null && FORMAT.equals(root.path("format").asText(null)) && root.path("version").isInt();
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
      * Parses a config, refusing one whose key slots or KDF parameters exceed {@code limits} before
      * any key is derived.
      *

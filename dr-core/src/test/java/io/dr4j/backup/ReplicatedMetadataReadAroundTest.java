@@ -124,6 +124,24 @@ class ReplicatedMetadataReadAroundTest {
     }
 
     @Test
+    void aNewerConfigOnOneReplicaIsRefusedAndNeverRolledBackFromTheOlderCopy() throws Exception {
+        BlobKey config = BlobKey.of("config");
+        String current = new String(a.getBytes(config), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(current).contains("\"version\" : 2,");
+        // a genuine config of a later dr4j version, written whole to the replica read first
+        byte[] newer = current.replace("\"version\" : 2,", "\"version\" : 3,").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        a.put(config, newer);
+
+        try (ReplicatedBlobStore store = replicated()) {
+            assertThatThrownBy(() -> TestRepos.open(store)).isInstanceOf(UnsupportedFormatException.class)
+                    .hasMessageContaining("version 3").hasMessageContaining("upgrade dr4j");
+            assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
+        }
+        // read repair did not copy b's older config over it: this reader cannot use it, but it is not damaged
+        assertThat(a.getBytes(config)).isEqualTo(newer);
+    }
+
+    @Test
     void aManifestDamagedOnBothReplicasIsNamedAsFailingAuthentication() throws Exception {
         List<BlobKey> manifests = keys(a, "snapshots");
         damage(a, manifests);
