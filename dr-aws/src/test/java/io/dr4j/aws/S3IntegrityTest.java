@@ -287,6 +287,32 @@ class S3IntegrityTest {
         }
     }
 
+    @Test
+    void aVerifiedReadThatRacesAnOverwriteIsReadAgainBeforeTheCheckSeesIt() throws IOException {
+        String bucket = server.newBucket();
+        byte[] first = random(300_000);
+        byte[] second = random(300_001);
+        RacingWriter race = new RacingWriter();
+        try (S3BlobStore writer = server.storeBuilder(bucket).build();
+                S3BlobStore reader = server.storeBuilder(bucket)
+                        .customizeClient(b -> b.overrideConfiguration(o -> o.addExecutionInterceptor(race))).build()) {
+            writer.put(BlobKey.of("config"), first);
+            race.overwrite = () -> {
+                try {
+                    writer.put(BlobKey.of("config"), second);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+            java.util.List<Integer> seen = new java.util.ArrayList<>();
+            byte[] got = reader.getBytesVerified(BlobKey.of("config"), 1 << 20, bytes -> seen.add(bytes.length));
+
+            assertThat(got).isEqualTo(second);
+            assertThat(seen).as("copies the check saw").containsExactly(second.length);
+            assertThat(race.gets.get()).as("GetObject requests").isEqualTo(2);
+        }
+    }
+
     private static Map<String, String> metadata(S3BlobStore store, String bucket, String key) {
         return store.client().headObject(b -> b.bucket(bucket).key(key)).metadata();
     }

@@ -147,6 +147,19 @@ public abstract class CloudBlobStore implements BlobStore {
         }
     }
 
+    /** As {@link #getBytes}: a read that raced a writer is repeated once before the caller's check sees anything. */
+    @Override
+    public byte[] getBytesVerified(BlobKey key, long maxBytes, java.util.function.Predicate<byte[]> authentic) throws IOException {
+        try {
+            return BlobStore.super.getBytesVerified(key, maxBytes, authentic);
+        } catch (IOException e) {
+            if (!VerifyingInputStream.replacedWhileRead(e)) {
+                throw e;
+            }
+            return BlobStore.super.getBytesVerified(key, maxBytes, authentic);
+        }
+    }
+
     /** A read of nothing asks only for the size (an offset past the end fails); others open the range. */
     @Override
     public final InputStream get(BlobKey key, long offset, long length) throws IOException {
