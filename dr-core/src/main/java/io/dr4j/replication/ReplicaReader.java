@@ -232,16 +232,16 @@ final class ReplicaReader {
     private byte[] readChecked(BlobKey key, Member m, long max) throws IOException {
         BlobInfo info = m.callOrProbe(() -> m.store().stat(key));
         if (info.size() > max) {
-            throw new TooLarge(m.name() + " holds " + info.size() + " bytes, more than the " + max + " the reader accepts");
+            throw new TooLarge("holds " + info.size() + " bytes, more than the " + max + " the reader accepts");
         }
         // a copy over the ceiling is the object's fault, not the member's: no failure for its breaker
         byte[] bytes = m.callOrProbe(() -> max == UNBOUNDED ? m.store().getBytes(key) : withinCeiling(m, key, max));
         if (bytes == null) {
-            throw new TooLarge(m.name() + " returned more than the " + max + " bytes the reader accepts (it reports "
+            throw new TooLarge("returned more than the " + max + " bytes the reader accepts (it reports "
                     + info.size() + ")");
         }
         if (bytes.length != info.size()) {
-            throw new SizeMismatch(m.name() + " returned " + bytes.length + " bytes for " + key + " whose size it reports as " + info.size());
+            throw new SizeMismatch("returned " + bytes.length + " bytes for " + key + " whose size it reports as " + info.size());
         }
         return bytes;
     }

@@ -220,9 +220,16 @@ class ReplicatedBlobStoreFaultTest {
         assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
         a.delegate().put(key("snapshots/0011"), bytes(8, 1 << 20)); // a hostile (or wrong) copy on the preferred member
 
-        assertThat(store.getBytesVerified(key("snapshots/0011"), 4096, got -> Arrays.equals(got, data))).isEqualTo(data);
+        List<Integer> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        assertThat(store.getBytesVerified(key("snapshots/0011"), 4096, got -> seen.add(got.length) && Arrays.equals(got, data)))
+                .isEqualTo(data);
+        assertThat(seen).as("copies the check saw: the 1 MiB one never reaches it").containsExactly(4096);
         assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
         assertThat(a.delegate().getBytes(key("snapshots/0011"))).isEqualTo(data);
+        a.delegate().put(key("snapshots/0011"), bytes(8, 1 << 20));
+        assertThatThrownBy(() -> store.getBytesVerified(key("snapshots/0011"), 4096, got -> false))
+                .hasMessageContaining("a holds 1048576 bytes, more than the 4096").hasMessageNotContaining("a a ");
+        assertThat(store.awaitBackground(Duration.ofSeconds(30))).isTrue();
 
         assertThatThrownBy(() -> store.getBytesVerified(key("snapshots/0011"), 4095, got -> true))
                 .isInstanceOfSatisfying(RejectedBlobException.class, e -> assertThat(e.tooLarge()).isTrue())
