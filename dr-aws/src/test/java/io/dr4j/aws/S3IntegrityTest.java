@@ -242,6 +242,17 @@ class S3IntegrityTest {
         final java.util.concurrent.atomic.AtomicInteger gets = new java.util.concurrent.atomic.AtomicInteger();
         volatile Runnable overwrite = () -> { };
 
+        /** Arms the race to replace {@code key} with {@code bytes} through {@code writer}. */
+        void overwriteWith(S3BlobStore writer, BlobKey key, byte[] bytes) {
+            overwrite = () -> {
+                try {
+                    writer.put(key, bytes);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            };
+        }
+
         @Override
         public software.amazon.awssdk.core.SdkResponse modifyResponse(Context.ModifyResponse context,
                 ExecutionAttributes attributes) {
@@ -267,13 +278,7 @@ class S3IntegrityTest {
                 S3BlobStore reader = server.storeBuilder(bucket)
                         .customizeClient(b -> b.overrideConfiguration(o -> o.addExecutionInterceptor(race))).build()) {
             writer.put(BlobKey.of("hot"), first);
-            race.overwrite = () -> {
-                try {
-                    writer.put(BlobKey.of("hot"), second);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            };
+            race.overwriteWith(writer, BlobKey.of("hot"), second);
             assertThat(reader.getBytes(BlobKey.of("hot"))).isEqualTo(second);
             assertThat(race.gets.get()).as("GetObject requests").isEqualTo(2);
 
@@ -297,13 +302,7 @@ class S3IntegrityTest {
                 S3BlobStore reader = server.storeBuilder(bucket)
                         .customizeClient(b -> b.overrideConfiguration(o -> o.addExecutionInterceptor(race))).build()) {
             writer.put(BlobKey.of("config"), first);
-            race.overwrite = () -> {
-                try {
-                    writer.put(BlobKey.of("config"), second);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            };
+            race.overwriteWith(writer, BlobKey.of("config"), second);
             java.util.List<Integer> seen = new java.util.ArrayList<>();
             byte[] got = reader.getBytesVerified(BlobKey.of("config"), 1 << 20, bytes -> seen.add(bytes.length));
 
