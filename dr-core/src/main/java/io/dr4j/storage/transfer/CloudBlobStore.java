@@ -137,26 +137,27 @@ public abstract class CloudBlobStore implements BlobStore {
      */
     @Override
     public byte[] getBytes(BlobKey key) throws IOException {
-        try {
-            return BlobStore.super.getBytes(key);
-        } catch (IOException e) {
-            if (!VerifyingInputStream.replacedWhileRead(e)) {
-                throw e;
-            }
-            return BlobStore.super.getBytes(key);
-        }
+        return onceMoreIfReplaced(() -> BlobStore.super.getBytes(key));
     }
 
     /** As {@link #getBytes}: a read that raced a writer is repeated once before the caller's check sees anything. */
     @Override
     public byte[] getBytesVerified(BlobKey key, long maxBytes, java.util.function.Predicate<byte[]> authentic) throws IOException {
+        return onceMoreIfReplaced(() -> BlobStore.super.getBytesVerified(key, maxBytes, authentic));
+    }
+
+    private interface WholeRead {
+        byte[] read() throws IOException;
+    }
+
+    private static byte[] onceMoreIfReplaced(WholeRead read) throws IOException {
         try {
-            return BlobStore.super.getBytesVerified(key, maxBytes, authentic);
+            return read.read();
         } catch (IOException e) {
             if (!VerifyingInputStream.replacedWhileRead(e)) {
                 throw e;
             }
-            return BlobStore.super.getBytesVerified(key, maxBytes, authentic);
+            return read.read();
         }
     }
 
